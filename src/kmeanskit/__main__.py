@@ -1,0 +1,5 @@
+import sys
+
+from kmeanskit.cli import main
+
+sys.exit(main())

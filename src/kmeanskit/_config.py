@@ -1,0 +1,81 @@
+"""Tunables and thread control.
+
+Everything that decides *how data is cut* lives here, and none of it depends on the
+number of threads: that is what makes results bit-identical for any ``n_threads``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import numba
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+#: Rows per chunk: the unit of work of every kernel. Fixed, never derived from threads.
+CHUNK_ROWS = 256
+
+#: Most row groups a pass is cut into. Each group owns one float64 (k, d) accumulator
+#: and the groups are summed in index order, so this caps both the parallelism of a
+#: pass and the memory of its partial sums.
+MAX_GROUPS = 64
+
+#: Memory allowed for the per-group partial sums of one pass (bytes).
+GROUP_SUMS_BUDGET = 16 * 2**20
+
+#: At or below this many features the assignment uses a direct register loop;
+#: above it, a BLAS GEMM per chunk.
+SMALL_D_MAX = 16
+
+
+def n_groups_for(n_samples: int, n_clusters: int, n_features: int) -> int:
+    """Number of row groups for a pass over ``n_samples`` rows (thread independent)."""
+    n_chunks = max(1, -(-n_samples // CHUNK_ROWS))
+    per_group = 8 * n_clusters * max(n_features, 1)
+    by_memory = max(1, GROUP_SUMS_BUDGET // per_group)
+    return int(min(n_chunks, MAX_GROUPS, by_memory))
+
+
+def max_threads() -> int:
+    """The most threads numba may use in this process (``NUMBA_NUM_THREADS``)."""
+    return int(numba.config.NUMBA_NUM_THREADS)
+
+
+def resolve_n_threads(n_threads: int | None) -> int:
+    """Turn the user's ``n_threads`` into a usable count.
+
+    ``None`` or ``-1`` means every core numba was started with (``NUMBA_NUM_THREADS``),
+    ``-m`` all but ``m - 1`` of them. A count above that is
+    clamped: results do not depend on the thread count, so clamping changes only speed.
+    """
+    limit = max_threads()
+    if n_threads is None or n_threads == -1:
+        return limit
+    if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)) or n_threads == 0:
+        raise ValueError(
+            f"n_threads={n_threads!r} is not valid; pass a positive count, None for all "
+            "cores, or a negative count -m for all cores but m - 1 (joblib's meaning)."
+        )
+    if n_threads < 0:
+        return int(max(1, limit + 1 + n_threads))
+    return int(min(n_threads, limit))
+
+
+@contextlib.contextmanager
+def thread_limits(n_threads: int) -> Iterator[None]:
+    """Run numba kernels on ``n_threads`` threads with BLAS on one thread each.
+
+    The previous numba thread count and BLAS limits are restored on exit, even when
+    the body raises.
+    """
+    # numba's np.dot calls scipy's BLAS; load it now so threadpoolctl limits it too.
+    import scipy.linalg.cython_blas  # noqa: F401
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(n_threads)
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            yield
+    finally:
+        numba.set_num_threads(previous)

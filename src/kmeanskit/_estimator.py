@@ -1,0 +1,466 @@
+"""KMeans: the scikit-learn contract around the Lloyd driver.
+
+This is the only module that imports scikit-learn, and it uses its public API only.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from kmeanskit import _core
+from kmeanskit._config import resolve_n_threads, thread_limits
+from kmeanskit._init import kmeans_plusplus as _kmeans_plusplus
+from kmeanskit._init import random_rows
+from kmeanskit.backends import get_backend
+
+_ALGORITHMS = ("auto", "lloyd", "elkan")
+_FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def _validate_array(estimator: Any, X: Any, *, reset: bool, what: str = "X") -> np.ndarray:
+    """validate_data with messages that say how to fix non-numeric input."""
+    try:
+        return validate_data(
+            estimator,
+            X,
+            reset=reset,
+            accept_sparse=False,
+            dtype=list(_FLOAT_DTYPES),
+            order="C",
+        )
+    except ValueError as exc:
+        if "could not convert" in str(exc) or "convert string" in str(exc):
+            raise ValueError(
+                f"{what} contains non-numeric values ({exc}). KMeans needs numbers: "
+                "drop or encode the text columns first."
+            ) from exc
+        raise
+
+
+def _check_sample_weight(sample_weight: Any, X: np.ndarray) -> np.ndarray:
+    """A float array of shape (n_samples,) in X's dtype: finite, >= 0, not all 0."""
+    n = X.shape[0]
+    if sample_weight is None:
+        return np.ones(n, dtype=X.dtype)
+    if isinstance(sample_weight, numbers.Number):
+        return np.full(n, sample_weight, dtype=X.dtype)
+    try:
+        weight = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"sample_weight must be numbers: {exc}") from exc
+    if weight.shape != (n,):
+        raise ValueError(
+            f"sample_weight has shape {weight.shape} but X has {n} samples: pass one "
+            f"weight per row, shape ({n},)."
+        )
+    if not np.all(np.isfinite(weight)):
+        raise ValueError("sample_weight contains NaN or infinity: pass finite weights.")
+    if np.any(weight < 0):
+        raise ValueError("sample_weight contains negative values: weights must be >= 0.")
+    if not np.any(weight > 0):
+        raise ValueError("sample_weight is all zero: at least one row needs a positive weight.")
+    return np.ascontiguousarray(weight, dtype=X.dtype)
+
+
+class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+    """K-means clustering: exact Lloyd on numba + BLAS, reproducible for any thread count.
+
+    A drop-in for :class:`sklearn.cluster.KMeans`: same parameters, methods and fitted
+    attributes, plus ``n_threads``, ``converged_``, ``stop_reason_`` and ``history_``.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters.
+    init : {'k-means++', 'random'}, callable or array of shape (n_clusters, n_features)
+        How to choose the initial centres. 'k-means++' is greedy k-means++ with
+        ``2 + int(ln k)`` candidates per step, weighted by ``sample_weight``;
+        'random' picks ``n_clusters`` distinct rows with probability proportional to
+        their weight; a callable is called as ``init(X, n_clusters, random_state)``.
+    n_init : 'auto' or int, default='auto'
+        Restarts; the run with the lowest inertia is kept. 'auto' means 1 for
+        'k-means++' or an array, and 10 for 'random' or a callable (as scikit-learn).
+    max_iter : int, default=300
+        Most Lloyd iterations per restart.
+    tol : float, default=1e-4
+        Stop when the sum over centres of the squared distance they moved in one
+        iteration is at most ``tol * mean(var(X, axis=0))`` (scikit-learn's meaning).
+        Independently, a run stops as soon as no label changes. ``tol=0`` stops only
+        then (or at ``max_iter``).
+    verbose : int, default=0
+        Print one line per iteration.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation. The same value gives bit-identical results.
+    copy_x : bool, default=True
+        Accepted for compatibility. kmeanskit never modifies X, and never copies a
+        C-contiguous float32/float64 X, whatever this says.
+    algorithm : {'auto', 'lloyd', 'elkan'}, default='auto'
+        All are exact and give the same labels from the same initial centres. Today
+        each runs the dense Lloyd engine; 'elkan' is accepted so that code written for
+        scikit-learn runs unchanged.
+    n_threads : int or None, default=None
+        Threads for the numba kernels (BLAS runs one thread inside them). None or -1:
+        all cores. Results do not depend on it.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+    labels_ : ndarray of shape (n_samples,)
+        Equal to ``predict(X)`` on the training data.
+    inertia_ : float
+        Weighted sum of squared distances to the nearest centre, accumulated in float64.
+    n_iter_ : int
+        Iterations of the kept restart.
+    converged_ : bool
+        False when the kept restart stopped at ``max_iter``.
+    stop_reason_ : {'no_change', 'tol', 'max_iter'}
+    history_ : FitHistory
+        One record per iteration of the kept restart (inertia, squared centre shift,
+        labels changed, empty clusters relocated, seconds) and one per restart
+        (seed, initial and final inertia, iterations, stop reason).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when X has string column names.
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        init: Any = "k-means++",
+        n_init: int | str = "auto",
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        verbose: int = 0,
+        random_state: Any = None,
+        copy_x: bool = True,
+        algorithm: str = "auto",
+        n_threads: int | None = None,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
+        self.n_threads = n_threads
+
+    # -- parameters -------------------------------------------------------------
+
+    def _check_params(self, X: np.ndarray) -> None:
+        n_samples, n_features = X.shape
+        k = self.n_clusters
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+            raise ValueError(f"n_clusters={k!r} must be an integer >= 1.")
+        if n_samples < k:
+            raise ValueError(
+                f"n_samples={n_samples} should be >= n_clusters={k}: lower n_clusters "
+                "or pass more rows."
+            )
+        for name, value in (("max_iter", self.max_iter),):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"{name}={value!r} must be an integer >= 1.")
+        if not isinstance(self.tol, numbers.Real) or self.tol < 0:
+            raise ValueError(f"tol={self.tol!r} must be a number >= 0.")
+        if self.algorithm not in _ALGORITHMS:
+            raise ValueError(f"algorithm={self.algorithm!r} must be one of {_ALGORITHMS}.")
+        if self.n_init != "auto" and (
+            isinstance(self.n_init, bool)
+            or not isinstance(self.n_init, numbers.Integral)
+            or self.n_init < 1
+        ):
+            raise ValueError(f"n_init={self.n_init!r} must be 'auto' or an integer >= 1.")
+        init = self.init
+        if isinstance(init, str):
+            if init not in ("k-means++", "random"):
+                raise ValueError(
+                    f"init={init!r} must be 'k-means++', 'random', a callable or an array "
+                    "of shape (n_clusters, n_features)."
+                )
+        elif not callable(init):
+            self._check_init_array(np.asarray(init), n_features)
+
+    def _check_init_array(self, centers: np.ndarray, n_features: int) -> None:
+        if centers.shape != (self.n_clusters, n_features):
+            raise ValueError(
+                f"The init array has shape {centers.shape}; it must be (n_clusters, "
+                f"n_features) = ({self.n_clusters}, {n_features})."
+            )
+        if not np.all(np.isfinite(centers)):
+            raise ValueError("The init array contains NaN or infinity.")
+
+    def _resolved_n_init(self) -> int:
+        if self.n_init != "auto":
+            if hasattr(self.init, "__array__") and self.n_init != 1:
+                warnings.warn(
+                    f"Explicit initial center position passed: performing only one init "
+                    f"in KMeans instead of n_init={self.n_init}.",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+                return 1
+            return int(self.n_init)
+        if isinstance(self.init, str) and self.init == "k-means++":
+            return 1
+        if isinstance(self.init, str) or callable(self.init):
+            return 10
+        return 1
+
+    def _init_fn(self, X: np.ndarray, sample_weight: np.ndarray) -> _core.InitFn:
+        init, k = self.init, self.n_clusters
+
+        def initial_centers(seed: int | None) -> np.ndarray:
+            rs = np.random.RandomState(seed)
+            if isinstance(init, str) and init == "k-means++":
+                return _kmeans_plusplus(X, k, sample_weight, rs)[0]
+            if isinstance(init, str):
+                return random_rows(X, k, sample_weight, rs)[0]
+            if callable(init):
+                centers = np.asarray(init(X, k, random_state=rs))
+            else:
+                centers = np.asarray(init)
+            self._check_init_array(centers, X.shape[1])
+            return np.ascontiguousarray(centers, dtype=X.dtype)
+
+        return initial_centers
+
+    # -- fit --------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
+        """Compute k-means clustering.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, float32 or float64 (other types are converted to float64).
+            A C-contiguous float array is used as is, never copied.
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row (>= 0, not all 0). None means all 1.
+
+        Returns
+        -------
+        self : KMeans
+        """
+        X = _validate_array(self, X, reset=True)
+        self._check_params(X)
+        sample_weight = _check_sample_weight(sample_weight, X)
+        n_threads = resolve_n_threads(self.n_threads)
+        random_state = check_random_state(self.random_state)
+        n_init = self._resolved_n_init()
+        given = not isinstance(self.init, str) and not callable(self.init)
+        if given:
+            seeds: list[int | None] = [None]
+        else:
+            seeds = [int(s) for s in random_state.randint(np.iinfo(np.int32).max, size=n_init)]
+
+        result = _core.fit(
+            get_backend(X),
+            X,
+            sample_weight,
+            self.n_clusters,
+            self._init_fn(X, sample_weight),
+            seeds,
+            max_iter=self.max_iter,
+            tol=_core.scaled_tolerance(X, self.tol),
+            n_threads=n_threads,
+            verbose=bool(self.verbose),
+        )
+        self.cluster_centers_ = result.centers
+        self.labels_ = result.labels
+        self.inertia_ = result.inertia
+        self.n_iter_ = result.n_iter
+        self.converged_ = result.converged
+        self.stop_reason_ = result.stop_reason
+        self.history_ = result.history
+        self._n_threads = n_threads
+        if not result.converged:
+            warnings.warn(
+                f"KMeans stopped at max_iter={self.max_iter} before converging "
+                f"(last squared centre shift {result.history[-1].center_shift_sq:.3g}). "
+                "Raise max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        n_distinct = int(np.unique(result.labels).size)
+        if n_distinct < self.n_clusters:
+            warnings.warn(
+                f"Number of distinct clusters ({n_distinct}) found smaller than "
+                f"n_clusters ({self.n_clusters}): X has fewer distinct points than "
+                "n_clusters (duplicate points). Lower n_clusters or remove duplicates.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+        """Fit, then return ``labels_`` (equal to ``predict(X)``)."""
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+        """Fit, then return the distances of X to every centre."""
+        return self.fit(X, sample_weight=sample_weight)._transform(
+            _validate_array(self, X, reset=False)
+        )
+
+    # -- use --------------------------------------------------------------------
+
+    def _check_test_data(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        X = _validate_array(self, X, reset=False)
+        # Cast to the dtype the model was fitted in (scikit-learn raises here).
+        return np.ascontiguousarray(X, dtype=self.cluster_centers_.dtype)
+
+    def _labels_inertia(self, X: np.ndarray, sample_weight: Any = None) -> tuple[np.ndarray, float]:
+        weight = None if sample_weight is None else _check_sample_weight(sample_weight, X)
+        labels, inertia = _core.predict(
+            get_backend(X), X, self.cluster_centers_, resolve_n_threads(self.n_threads), weight
+        )
+        return labels.copy(), inertia
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Index of the nearest centre of each row (ties: the lowest index).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Any float dtype; it is cast to the dtype the model was fitted in.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), int32
+        """
+        return self._labels_inertia(self._check_test_data(X))[0]
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Euclidean distance of every row to every centre.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_samples, n_clusters), dtype of X
+        """
+        check_is_fitted(self)
+        return self._transform(_validate_array(self, X, reset=False))
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        sq = _core.squared_distances(
+            np.ascontiguousarray(X, dtype=self.cluster_centers_.dtype),
+            self.cluster_centers_,
+            resolve_n_threads(self.n_threads),
+        )
+        return np.sqrt(sq).astype(X.dtype, copy=False)
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Opposite of the (weighted) inertia of X under the fitted centres."""
+        X = self._check_test_data(X)
+        return -self._labels_inertia(X, sample_weight)[1]
+
+    @property
+    def _n_features_out(self) -> int:
+        return self.cluster_centers_.shape[0]
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def kmeans_plusplus(
+    X: Any,
+    n_clusters: int,
+    *,
+    sample_weight: Any = None,
+    x_squared_norms: Any = None,
+    random_state: Any = None,
+    n_local_trials: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy k-means++ seeding, as :func:`sklearn.cluster.kmeans_plusplus`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    n_clusters : int
+    sample_weight : array-like of shape (n_samples,), default=None
+    x_squared_norms : ignored
+        Accepted for compatibility; distances are computed directly.
+    random_state : int, RandomState instance or None
+    n_local_trials : int, default=None
+        Candidates per step; None means ``2 + int(ln n_clusters)``.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features)
+    indices : ndarray of shape (n_clusters,)
+        Rows of X chosen as centres.
+    """
+    est = KMeans(n_clusters=n_clusters)
+    X = _validate_array(est, X, reset=True)
+    est._check_params(X)
+    if n_local_trials is not None and (
+        not isinstance(n_local_trials, numbers.Integral) or n_local_trials < 1
+    ):
+        raise ValueError(f"n_local_trials={n_local_trials!r} must be an integer >= 1.")
+    weight = _check_sample_weight(sample_weight, X)
+    with thread_limits(resolve_n_threads(None)):
+        return _kmeans_plusplus(
+            X, n_clusters, weight, check_random_state(random_state), n_local_trials
+        )
+
+
+def k_means(
+    X: Any,
+    n_clusters: int,
+    *,
+    sample_weight: Any = None,
+    init: Any = "k-means++",
+    n_init: int | str = "auto",
+    max_iter: int = 300,
+    verbose: bool = False,
+    tol: float = 1e-4,
+    random_state: Any = None,
+    copy_x: bool = True,
+    algorithm: str = "auto",
+    return_n_iter: bool = False,
+    n_threads: int | None = None,
+) -> tuple:
+    """Functional form of :class:`KMeans`, as :func:`sklearn.cluster.k_means`.
+
+    Returns
+    -------
+    centroid : ndarray of shape (n_clusters, n_features)
+    label : ndarray of shape (n_samples,)
+    inertia : float
+    best_n_iter : int
+        Only when ``return_n_iter`` is True.
+    """
+    est = KMeans(
+        n_clusters=n_clusters,
+        init=init,
+        n_init=n_init,
+        max_iter=max_iter,
+        verbose=verbose,
+        tol=tol,
+        random_state=random_state,
+        copy_x=copy_x,
+        algorithm=algorithm,
+        n_threads=n_threads,
+    ).fit(X, sample_weight=sample_weight)
+    if return_n_iter:
+        return est.cluster_centers_, est.labels_, est.inertia_, est.n_iter_
+    return est.cluster_centers_, est.labels_, est.inertia_

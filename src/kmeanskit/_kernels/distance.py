@@ -1,0 +1,51 @@
+"""Exact squared Euclidean distances, accumulated in float64."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from kmeanskit._config import CHUNK_ROWS
+from kmeanskit._kernels import FASTMATH
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def sq_dist_rows(X, i, Y, j):
+    """Squared distance between row ``i`` of X and row ``j`` of Y, in float64."""
+    acc = 0.0
+    for t in range(X.shape[1]):
+        diff = np.float64(X[i, t]) - np.float64(Y[j, t])
+        acc += diff * diff
+    return acc
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def squared_distances(
+    X,  # in (n, d)
+    centers,  # in (k, d)
+    out,  # out (n, k) float64
+):
+    """Squared Euclidean distance of every row to every centre, computed directly."""
+    n = X.shape[0]
+    k = centers.shape[0]
+    n_chunks = (n + CHUNK_ROWS - 1) // CHUNK_ROWS
+    for c in prange(n_chunks):
+        for i in range(c * CHUNK_ROWS, min((c + 1) * CHUNK_ROWS, n)):
+            for j in range(k):
+                out[i, j] = sq_dist_rows(X, i, centers, j)
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def distances_to_assigned(
+    X,  # in (n, d)
+    sample_weight,  # in (n,)
+    centers,  # in (k, d)
+    labels,  # in (n,) int32
+    out,  # out (n,) float64: weighted squared distance of each row to its centre
+):
+    """Weighted squared distance of every row to the centre it is assigned to."""
+    n = X.shape[0]
+    n_chunks = (n + CHUNK_ROWS - 1) // CHUNK_ROWS
+    for c in prange(n_chunks):
+        for i in range(c * CHUNK_ROWS, min((c + 1) * CHUNK_ROWS, n)):
+            out[i] = np.float64(sample_weight[i]) * sq_dist_rows(X, i, centers, labels[i])

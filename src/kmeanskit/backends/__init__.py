@@ -1,0 +1,68 @@
+"""Backends: where the data lives and how a pass over it runs.
+
+The Lloyd loop in ``_core`` is written once; a backend answers a handful of questions
+about its data and returns small host-side results. A backend keeps whatever per-row
+state it needs (labels, later bounds) inside its ``Data`` object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one assignment pass tells the driver.
+
+    Attributes
+    ----------
+    sums : ndarray of shape (n_clusters, n_features), float64
+        Weighted sum of the rows assigned to each cluster.
+    weights : ndarray of shape (n_clusters,), float64
+        Total sample weight assigned to each cluster.
+    inertia : float
+        Weighted sum of squared distances of the rows to the centres they were
+        assigned to in this pass (float64).
+    n_changed : int
+        Rows whose label differs from the previous pass.
+    labels : array of shape (n_samples,)
+        The labels of this pass (the backend's own buffer: copy to keep).
+    """
+
+    sums: np.ndarray
+    weights: np.ndarray
+    inertia: float
+    n_changed: int
+    labels: Any
+
+
+class Backend(Protocol):
+    """The questions the Lloyd driver asks about the data."""
+
+    name: str
+
+    def prepare(self, X: Any, sample_weight: Any, n_clusters: int) -> Any:
+        """Once per fit: wrap the data and allocate the per-pass buffers."""
+
+    def step(self, data: Any, centers: np.ndarray) -> Step:
+        """Assign every row to its nearest centre and sum the clusters."""
+
+    def labels(self, data: Any, centers: np.ndarray) -> tuple[Any, float]:
+        """Final assignment (or predict): labels and inertia, no sums."""
+
+    def farthest(self, data: Any, centers: np.ndarray, m: int) -> np.ndarray:
+        """Indices of the ``m`` rows with the largest weighted squared distance to
+        their assigned centre, largest first, lowest index first among ties."""
+
+    def take(self, data: Any, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows, sample weights and current labels at ``indices``."""
+
+
+def get_backend(X: Any) -> Backend:
+    """The backend for this kind of data (today: in-memory numpy arrays)."""
+    from kmeanskit.backends.local import LocalBackend
+
+    return LocalBackend()
