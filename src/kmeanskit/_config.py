@@ -52,7 +52,11 @@ def resolve_n_threads(n_threads: int | None) -> int:
     limit = max_threads()
     if n_threads is None or n_threads == -1:
         return limit
-    if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)) or n_threads == 0:
+    if (
+        isinstance(n_threads, bool)
+        or not isinstance(n_threads, (int, np.integer))
+        or n_threads == 0
+    ):
         raise ValueError(
             f"n_threads={n_threads!r} is not valid; pass a positive count, None for all "
             "cores, or a negative count -m for all cores but m - 1 (joblib's meaning)."

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from kmeanskit._config import thread_limits
-from kmeanskit._kernels.distance import squared_distances as _squared_distances
 from kmeanskit._history import FitHistory, IterationRecord, RestartRecord
+from kmeanskit._kernels.distance import squared_distances as _squared_distances
 from kmeanskit.backends import Backend, Step
 
 #: Returns the initial centres of a restart from its seed (None for given centres).
@@ -70,7 +70,7 @@ def _new_centers(
         far = backend.farthest(data, centers, empty.size)
         rows, row_weights, row_labels = backend.take(data, far)
         sums, weights = sums.copy(), weights.copy()
-        for cluster, row, w, old in zip(empty, rows, row_weights, row_labels):
+        for cluster, row, w, old in zip(empty, rows, row_weights, row_labels, strict=True):
             w = float(w)
             sums[old] -= w * row.astype(np.float64)
             weights[old] -= w
@@ -81,7 +81,7 @@ def _new_centers(
     new[filled] = sums[filled] / weights[filled, None]
     if empty.size:
         # A relocated row of weight 0 still becomes its cluster's centre.
-        for cluster, row in zip(empty, rows):
+        for cluster, row in zip(empty, rows, strict=True):
             if weights[cluster] == 0:
                 new[cluster] = row
     return new.astype(centers.dtype), int(empty.size)
@@ -192,9 +192,7 @@ def fit(
         inertia=best.inertia,
         n_iter=best.n_iter,
         stop_reason=best.stop_reason,
-        history=FitHistory(
-            iterations=best.iterations, restarts=restarts, best_restart=best_index
-        ),
+        history=FitHistory(iterations=best.iterations, restarts=restarts, best_restart=best_index),
     )
 
 

@@ -96,5 +96,7 @@ def random_rows(
             f"init='random' needs n_clusters={n_clusters} rows of positive sample_weight, "
             f"but only {n_positive} have one. Lower n_clusters or use init='k-means++'."
         )
-    indices = random_state.choice(X.shape[0], size=n_clusters, replace=False, p=weight / weight.sum())
+    indices = random_state.choice(
+        X.shape[0], size=n_clusters, replace=False, p=weight / weight.sum()
+    )
     return X[indices].copy(), indices.astype(np.int64)

@@ -23,36 +23,45 @@ from kmeanskit._kernels.distance import sq_dist_rows
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _nearest_in_tile(tile, r, c_sq):
-    """Index of the smallest ``c_sq[j] - 2 tile[r, j]``; first index wins ties."""
-    best = 0
-    best_val = c_sq[0] - 2 * tile[r, 0]
-    for j in range(1, c_sq.shape[0]):
-        val = c_sq[j] - 2 * tile[r, j]
-        if val < best_val:
-            best_val = val
-            best = j
-    return best
+def _gemm_scores(X, start, stop, centers, c_sq, tile):
+    """``tile[j, i] = |c_j|^2 - 2 c_j . x_i`` for the rows of one chunk, by BLAS."""
+    np.dot(centers, X[start:stop].T, tile)
+    for j in range(tile.shape[0]):
+        cj = c_sq[j]
+        for i in range(tile.shape[1]):
+            tile[j, i] = cj - 2 * tile[j, i]
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _nearest_direct(X, i, centers_t, acc):
-    """Index of the centre nearest to row ``i``, by direct squared differences."""
-    k = centers_t.shape[1]
-    for j in range(k):
-        acc[j] = 0
-    for t in range(X.shape[1]):
-        xt = X[i, t]
-        for j in range(k):
-            diff = xt - centers_t[t, j]
-            acc[j] += diff * diff
-    best = 0
-    best_val = acc[0]
-    for j in range(1, k):
-        if acc[j] < best_val:
-            best_val = acc[j]
-            best = j
-    return best
+def _direct_scores(X, start, stop, centers, x_t, tile):
+    """``tile[j, i] = |x_i - c_j|^2`` by direct differences, vectorised over rows."""
+    m = stop - start
+    d = X.shape[1]
+    for i in range(m):
+        for t in range(d):
+            x_t[t, i] = X[start + i, t]
+    for j in range(tile.shape[0]):
+        for i in range(m):
+            tile[j, i] = 0
+        for t in range(d):
+            cjt = centers[j, t]
+            for i in range(m):
+                diff = x_t[t, i] - cjt
+                tile[j, i] += diff * diff
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _argmin_columns(tile, best, best_val):
+    """Row of the smallest score in each column of ``tile``; first row wins ties."""
+    m = tile.shape[1]
+    for i in range(m):
+        best_val[i] = tile[0, i]
+        best[i] = 0
+    for j in range(1, tile.shape[0]):
+        for i in range(m):
+            if tile[j, i] < best_val[i]:
+                best_val[i] = tile[j, i]
+                best[i] = j
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
@@ -74,41 +83,47 @@ def assign_pass(
     k = centers.shape[0]
     n_chunks = inertia_chunks.shape[0]
     n_groups = sums.shape[0]
-    centers_t = np.ascontiguousarray(centers.T)
     c_sq = np.empty(k, dtype=X.dtype)
     for j in range(k):
         s = X.dtype.type(0)
         for t in range(d):
             s += centers[j, t] * centers[j, t]
         c_sq[j] = s
-    if accumulate:
-        sums[:] = 0.0
-        wsums[:] = 0.0
     for g in prange(n_groups):
         c_start = g * n_chunks // n_groups
         c_stop = (g + 1) * n_chunks // n_groups
-        tile = np.empty((CHUNK_ROWS if use_gemm else 0, k), dtype=X.dtype)
-        acc = np.empty(k, dtype=X.dtype)
+        tile_buf = np.empty(k * CHUNK_ROWS, dtype=X.dtype)
+        x_t = np.empty((0 if use_gemm else d, CHUNK_ROWS), dtype=X.dtype)
+        best = np.empty(CHUNK_ROWS, dtype=np.int32)
+        best_val = np.empty(CHUNK_ROWS, dtype=X.dtype)
+        # Group-private accumulators (copied out at the end): writing straight into
+        # neighbouring slices of `sums` from several threads would share cache lines.
+        group_sums = np.zeros((k if accumulate else 0, d))
+        group_wsums = np.zeros(k if accumulate else 0)
         for c in range(c_start, c_stop):
             start = c * CHUNK_ROWS
             stop = min(start + CHUNK_ROWS, n)
+            tile = tile_buf[: k * (stop - start)].reshape((k, stop - start))
             if use_gemm:
-                np.dot(X[start:stop], centers_t, tile[: stop - start])
+                _gemm_scores(X, start, stop, centers, c_sq, tile)
+            else:
+                _direct_scores(X, start, stop, centers, x_t, tile)
+            _argmin_columns(tile, best, best_val)
             inertia = 0.0
             changed = 0
             for i in range(start, stop):
-                if use_gemm:
-                    best = _nearest_in_tile(tile, i - start, c_sq)
-                else:
-                    best = _nearest_direct(X, i, centers_t, acc)
-                if best != labels_prev[i]:  # read before the write: they may alias
+                label = best[i - start]
+                if label != labels_prev[i]:  # read before the write: they may alias
                     changed += 1
-                labels[i] = best
+                labels[i] = label
                 w = np.float64(sample_weight[i])
-                inertia += w * sq_dist_rows(X, i, centers, best)
+                inertia += w * sq_dist_rows(X, i, centers, label)
                 if accumulate:
-                    wsums[g, best] += w
+                    group_wsums[label] += w
                     for t in range(d):
-                        sums[g, best, t] += w * X[i, t]
+                        group_sums[label, t] += w * X[i, t]
             inertia_chunks[c] = inertia
             changed_chunks[c] = changed
+        if accumulate:
+            sums[g] = group_sums
+            wsums[g] = group_wsums

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kmeanskit._config import SMALL_D_MAX, CHUNK_ROWS, n_groups_for
+from kmeanskit._config import CHUNK_ROWS, SMALL_D_MAX, n_groups_for
 from kmeanskit._kernels.assign import assign_pass
 from kmeanskit._kernels.distance import distances_to_assigned
 from kmeanskit.backends import Step
