@@ -15,6 +15,7 @@ import numpy as np
 from kmeanskit._config import thread_limits
 from kmeanskit._history import FitHistory, IterationRecord, RestartRecord
 from kmeanskit._kernels.distance import squared_distances as _squared_distances
+from kmeanskit._kernels.stats import column_variance
 from kmeanskit.backends import Backend, Step
 
 #: Returns the initial centres of a restart from its seed (None for given centres).
@@ -53,7 +54,7 @@ def scaled_tolerance(X: np.ndarray, tol: float) -> float:
     """``tol`` times the mean per-feature variance of X (scikit-learn's meaning)."""
     if tol == 0:
         return 0.0
-    return float(np.mean(np.var(X, axis=0, dtype=np.float64)) * tol)
+    return float(np.mean(column_variance(X)) * tol)
 
 
 def _new_centers(
@@ -158,12 +159,17 @@ def fit(
     n_threads: int,
     verbose: bool = False,
 ) -> FitResult:
-    """Run one Lloyd per seed and keep the lowest inertia (the first among ties)."""
+    """Run one Lloyd per seed and keep the lowest inertia (the first among ties).
+
+    ``tol`` is the user's relative tolerance; it is scaled by the mean feature
+    variance here.
+    """
     best: RunResult | None = None
     best_index = 0
     restarts: list[RestartRecord] = []
     with thread_limits(n_threads):
         data = backend.prepare(X, sample_weight, n_clusters)
+        tol = scaled_tolerance(X, tol)  # type: ignore[arg-type]
         for r, seed in enumerate(seeds):
             start = time.perf_counter()
             centers = init(seed)

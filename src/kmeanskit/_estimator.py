@@ -278,7 +278,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             self._init_fn(X, sample_weight),
             seeds,
             max_iter=self.max_iter,
-            tol=_core.scaled_tolerance(X, self.tol),
+            tol=float(self.tol),
             n_threads=n_threads,
             verbose=bool(self.verbose),
         )
@@ -298,7 +298,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        n_distinct = int(np.unique(result.labels).size)
+        n_distinct = int(np.count_nonzero(np.bincount(result.labels, minlength=self.n_clusters)))
         if n_distinct < self.n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({n_distinct}) found smaller than "

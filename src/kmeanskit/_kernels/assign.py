@@ -1,12 +1,14 @@
 """Assignment (E-step) fused with the per-cluster sums of the update (M-step).
 
-Two ways to find the nearest centre of a row, chosen by the caller with ``use_gemm``:
+Each chunk of rows gets a (k, rows) tile of scores, in one of two ways chosen by
+the caller with ``use_gemm`` (see ``_config.use_gemm_for``):
 
-* ``use_gemm=True``: one BLAS GEMM per chunk of rows, ``X_chunk @ C.T``, then an
-  argmin of ``|c|^2 - 2 x.c`` (the ``|x|^2`` term does not change the argmin).
-* ``use_gemm=False``: a direct loop over features with the centres transposed, so the
-  inner loop runs over centres and vectorises; best for a few features.
+* ``use_gemm=True``: one BLAS GEMM per chunk, ``C @ X_chunk.T``, turned into
+  ``|c|^2 - 2 c.x`` (the ``|x|^2`` term does not change the argmin).
+* ``use_gemm=False``: direct squared differences with the chunk transposed, so the
+  inner loop runs over rows and vectorises; best for a handful of features.
 
+The argmin then runs down the tile's columns, also vectorised over rows.
 Either way the squared distance to the chosen centre is then recomputed exactly,
 ``sum((x - c)^2)`` in float64, so inertia is an honest sum of squared distances and
 not the cancellation-prone GEMM expansion. Ties go to the lowest centre index.

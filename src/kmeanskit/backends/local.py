@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kmeanskit._config import CHUNK_ROWS, SMALL_D_MAX, n_groups_for
+from kmeanskit._config import CHUNK_ROWS, n_groups_for, use_gemm_for
 from kmeanskit._kernels.assign import assign_pass
 from kmeanskit._kernels.distance import distances_to_assigned
 from kmeanskit.backends import Step
@@ -40,7 +40,7 @@ class LocalBackend:
             X=X,
             sample_weight=sample_weight,
             labels=np.full(n, -1, dtype=np.int32),
-            use_gemm=d > SMALL_D_MAX,
+            use_gemm=use_gemm_for(d, n_clusters),
             n_groups=n_groups,
             inertia_chunks=np.empty(n_chunks),
             changed_chunks=np.empty(n_chunks, dtype=np.int64),

@@ -1,0 +1,46 @@
+"""Column statistics in fixed chunks, without full-size temporaries."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from kmeanskit._config import CHUNK_ROWS
+from kmeanskit._kernels import FASTMATH
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def _chunk_column_sums(X, center, out):
+    """``out[c, t] = sum over chunk c of (X[i, t] - center[t])^p``, p = 1 if center is
+    empty, else 2. One row of partials per chunk, reduced by the caller in order."""
+    n, d = X.shape
+    squared = center.shape[0] > 0
+    for c in prange(out.shape[0]):
+        for t in range(d):
+            out[c, t] = 0.0
+        for i in range(c * CHUNK_ROWS, min((c + 1) * CHUNK_ROWS, n)):
+            for t in range(d):
+                if squared:
+                    diff = np.float64(X[i, t]) - center[t]
+                    out[c, t] += diff * diff
+                else:
+                    out[c, t] += np.float64(X[i, t])
+
+
+def column_variance(X: np.ndarray) -> np.ndarray:
+    """Population variance of every column of X, float64, two passes, O(d n/256) memory.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), C-contiguous float
+
+    Returns
+    -------
+    var : ndarray of shape (n_features,), float64
+    """
+    n = X.shape[0]
+    partials = np.empty((max(1, -(-n // CHUNK_ROWS)), X.shape[1]))
+    _chunk_column_sums(X, np.empty(0), partials)
+    mean = partials.sum(axis=0) / n
+    _chunk_column_sums(X, mean, partials)
+    return partials.sum(axis=0) / n
