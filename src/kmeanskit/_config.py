@@ -7,6 +7,7 @@ number of threads: that is what makes results bit-identical for any ``n_threads`
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 
 import numba
@@ -47,15 +48,24 @@ def max_threads() -> int:
     return int(numba.config.NUMBA_NUM_THREADS)
 
 
+def _usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def resolve_n_threads(n_threads: int | None) -> int:
     """Turn the user's ``n_threads`` into a usable count.
 
-    ``None`` or ``-1`` means every core numba was started with (``NUMBA_NUM_THREADS``),
-    ``-m`` all but ``m - 1`` of them. A count above that is
-    clamped: results do not depend on the thread count, so clamping changes only speed.
+    ``None`` means every core this process may run on (at most ``NUMBA_NUM_THREADS``);
+    ``-1`` every thread numba was started with, ``-m`` all but ``m - 1`` of them. A
+    count above numba's is clamped: results do not depend on the thread count, so
+    clamping changes only speed.
     """
     limit = max_threads()
-    if n_threads is None or n_threads == -1:
+    if n_threads is None:
+        return min(limit, _usable_cores())
+    if n_threads == -1:
         return limit
     if (
         isinstance(n_threads, bool)

@@ -119,7 +119,8 @@ def lloyd(
                 n_changed=step.n_changed,
                 n_relocated=n_relocated,
                 seconds=time.perf_counter() - start,
-                algorithm="lloyd",
+                algorithm=step.algorithm,
+                skipped=step.skipped,
             )
         )
         if verbose:
@@ -127,14 +128,14 @@ def lloyd(
         centers = new_centers
         if step.n_changed == 0 and n_relocated == 0:
             # Same labels as the last pass, so the update reproduced the same centres
-            # bit for bit and the labels belong to them: no final pass needed.
+            # bit for bit and the labels belong to them.
             stop_reason = "no_change"
             labels, inertia = step.labels, step.inertia
             break
         if shift <= tol:
             stop_reason = "tol"
             break
-    if stop_reason != "no_change":
+    if stop_reason != "no_change" or not step.final:
         labels, inertia = backend.labels(data, centers)
     return RunResult(
         centers=centers,
@@ -173,6 +174,7 @@ def fit(
         for r, seed in enumerate(seeds):
             start = time.perf_counter()
             centers = init(seed)
+            backend.begin(data)
             if verbose:
                 print(f"Initialization complete (restart {r}, seed {seed}).")
             run = lloyd(backend, data, centers, max_iter=max_iter, tol=tol, verbose=verbose)

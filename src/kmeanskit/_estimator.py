@@ -26,7 +26,9 @@ from kmeanskit._init import kmeans_plusplus as _kmeans_plusplus
 from kmeanskit._init import random_rows
 from kmeanskit.backends import get_backend
 
-_ALGORITHMS = ("auto", "lloyd", "elkan")
+_ALGORITHMS = ("auto", "lloyd", "elkan", "hamerly")
+#: What each accepted name runs. All are exact: the same labels from the same start.
+_BACKEND_ALGORITHM = {"auto": "hamerly", "lloyd": "lloyd", "elkan": "hamerly", "hamerly": "hamerly"}
 _FLOAT_DTYPES = (np.float64, np.float32)
 
 
@@ -107,10 +109,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     copy_x : bool, default=True
         Accepted for compatibility. kmeanskit never modifies X, and never copies a
         C-contiguous float32/float64 X, whatever this says.
-    algorithm : {'auto', 'lloyd', 'elkan'}, default='auto'
-        All are exact and give the same labels from the same initial centres. Today
-        each runs the dense Lloyd engine; 'elkan' is accepted so that code written for
-        scikit-learn runs unchanged.
+    algorithm : {'auto', 'lloyd', 'hamerly', 'elkan'}, default='auto'
+        All are exact and give the same labels from the same initial centres.
+        'lloyd' scores every row against every centre in every iteration (one BLAS
+        GEMM per chunk of rows). 'hamerly' keeps one distance bound per row (4 bytes)
+        and scores only the rows whose bounds cannot prove their label. 'elkan' runs
+        'hamerly' (it is exact and needs n x k bounds less memory than Elkan's), so code
+        written for scikit-learn runs unchanged. 'auto' picks 'hamerly'. What ran in
+        each iteration, and the fraction of rows it skipped, is in ``history_``.
     n_threads : int or None, default=None
         Threads for the numba kernels (BLAS runs one thread inside them). None or -1:
         all cores. Results do not depend on it.
@@ -271,7 +277,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             seeds = [int(s) for s in random_state.randint(np.iinfo(np.int32).max, size=n_init)]
 
         result = _core.fit(
-            get_backend(X),
+            get_backend(X, _BACKEND_ALGORITHM[self.algorithm]),
             X,
             sample_weight,
             self.n_clusters,

@@ -27,7 +27,11 @@ class IterationRecord:
     seconds : float
         Wall time of the iteration.
     algorithm : str
-        The assignment algorithm that ran.
+        The assignment that ran: ``"lloyd"`` (every row scored against every centre)
+        or ``"hamerly"`` (distance bounds).
+    skipped : float
+        Fraction of rows whose nearest centre the bounds proved without computing
+        their distances to all centres (0 for ``"lloyd"``).
     """
 
     iteration: int
@@ -37,6 +41,7 @@ class IterationRecord:
     n_relocated: int
     seconds: float
     algorithm: str
+    skipped: float = 0.0
 
 
 @dataclass(frozen=True)

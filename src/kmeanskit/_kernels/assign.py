@@ -1,17 +1,29 @@
 """Assignment (E-step) fused with the per-cluster sums of the update (M-step).
 
-Each chunk of rows gets a (k, rows) tile of scores, in one of two ways chosen by
-the caller with ``use_gemm`` (see ``_config.use_gemm_for``):
+Each chunk of rows gets a (k, rows) tile of scores, in one of two ways chosen by the
+caller with ``use_gemm`` (see ``_config.use_gemm_for``):
 
-* ``use_gemm=True``: one BLAS GEMM per chunk, ``C @ X_chunk.T``, turned into
-  ``|c|^2 - 2 c.x`` (the ``|x|^2`` term does not change the argmin).
+* ``use_gemm=True``: one BLAS GEMM per chunk, ``C' @ X'_chunk.T``, turned into
+  ``|c'|^2 - 2 c'.x'`` (the ``|x'|^2`` term does not change the argmin). Rows and
+  centres are first shifted by the centres' mean (rounded to integers), which keeps
+  the expansion's cancellation error at the scale of the data's spread, not of its
+  offset.
 * ``use_gemm=False``: direct squared differences with the chunk transposed, so the
-  inner loop runs over rows and vectorises; best for a handful of features.
+  inner loop runs over rows and vectorises; best for a handful of features. Rounded
+  exactly as numpy's ``((x - c) ** 2).sum()``, so exact ties break the same way.
 
 The argmin then runs down the tile's columns, also vectorised over rows.
-Either way the squared distance to the chosen centre is then recomputed exactly,
-``sum((x - c)^2)`` in float64, so inertia is an honest sum of squared distances and
-not the cancellation-prone GEMM expansion. Ties go to the lowest centre index.
+
+Bounds (Hamerly 2010, with the centre-separation test folded into the lower bound):
+with ``mode=2`` a row keeps its label without being scored when a lower bound on its
+distance to every other centre beats its exact distance to its own centre by more
+than the scores' rounding error, so the label is the one the dense pass would give.
+Only the other rows are gathered and scored. ``mode=1`` scores every row and sets the
+bounds; ``mode=0`` scores every row and keeps no bounds.
+
+Either way the squared distance to the chosen centre is recomputed exactly,
+``sum((x - c)^2)`` in float64, for every row, so inertia is an honest sum of squared
+distances and bit-identical whichever rows were scored. Ties go to the lowest index.
 """
 
 from __future__ import annotations
@@ -23,47 +35,86 @@ from kmeanskit._config import CHUNK_ROWS
 from kmeanskit._kernels import FASTMATH
 from kmeanskit._kernels.distance import sq_dist_rows
 
+NO_BOUNDS, SET_BOUNDS, USE_BOUNDS = 0, 1, 2
+
+#: Stored lower bounds are float32, rounded down by this factor so they stay bounds.
+_ROUND_DOWN = 1.0 - 2.0**-20
+
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _gemm_scores(X, start, stop, centers, c_sq, tile):
-    """``tile[j, i] = |c_j|^2 - 2 c_j . x_i`` for the rows of one chunk, by BLAS."""
-    np.dot(centers, X[start:stop].T, tile)
+def _gather_shifted(X, rows, m, shift, use_gemm, x_g, x_t, x_sq):
+    """Copy rows ``rows[:m]`` minus ``shift`` into ``x_g`` (row-major, for GEMM) or
+    ``x_t`` (transposed, for the direct loop); ``x_sq`` gets their squared norms."""
+    d = X.shape[1]
+    for q in range(m):
+        i = rows[q]
+        acc = 0.0
+        for t in range(d):
+            v = X[i, t] - shift[t]
+            if use_gemm:
+                x_g[q, t] = v
+            else:
+                x_t[t, q] = v
+            acc += np.float64(v) * np.float64(v)
+        x_sq[q] = acc
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _gemm_scores(x_g, m, centers_s, c_sq, tile):
+    """``tile[j, q] = |c_j|^2 - 2 c_j . x_q`` for the first ``m`` gathered rows."""
+    np.dot(centers_s, x_g[:m].T, tile)
     for j in range(tile.shape[0]):
         cj = c_sq[j]
-        for i in range(tile.shape[1]):
-            tile[j, i] = cj - 2 * tile[j, i]
+        for q in range(m):
+            tile[j, q] = cj - 2 * tile[j, q]
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
-def _direct_scores(X, start, stop, centers, x_t, tile):
-    """``tile[j, i] = |x_i - c_j|^2`` by direct differences, vectorised over rows."""
-    m = stop - start
-    d = X.shape[1]
-    for i in range(m):
-        for t in range(d):
-            x_t[t, i] = X[start + i, t]
+# Not inlined, and no `contract` / `reassoc`: each score is the plain sum of squared
+# differences in feature order, rounded as numpy rounds ((x - c) ** 2).sum(), so exact
+# ties on decimal data break the way a naive implementation breaks them.
+@njit(cache=True, fastmath={"nsz", "arcp"})
+def _direct_scores(x_t, m, centers, tile):
+    """``tile[j, q] = |x_q - c_j|^2`` by direct differences, vectorised over rows."""
     for j in range(tile.shape[0]):
-        for i in range(m):
-            tile[j, i] = 0
-        for t in range(d):
+        for q in range(m):
+            tile[j, q] = 0
+        for t in range(x_t.shape[0]):
             cjt = centers[j, t]
-            for i in range(m):
-                diff = x_t[t, i] - cjt
-                tile[j, i] += diff * diff
+            for q in range(m):
+                diff = x_t[t, q] - cjt
+                tile[j, q] += diff * diff
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _argmin_columns(tile, best, best_val):
-    """Row of the smallest score in each column of ``tile``; first row wins ties."""
-    m = tile.shape[1]
-    for i in range(m):
-        best_val[i] = tile[0, i]
-        best[i] = 0
+def _argmin_columns(tile, m, best, best_val, second_val, with_second):
+    """Smallest (and second smallest) score of each column; first row wins ties."""
+    for q in range(m):
+        best_val[q] = tile[0, q]
+        best[q] = 0
+        second_val[q] = np.inf
     for j in range(1, tile.shape[0]):
-        for i in range(m):
-            if tile[j, i] < best_val[i]:
-                best_val[i] = tile[j, i]
-                best[i] = j
+        if with_second:
+            for q in range(m):
+                v = tile[j, q]
+                if v < best_val[q]:
+                    second_val[q] = best_val[q]
+                    best_val[q] = v
+                    best[q] = j
+                elif v < second_val[q]:
+                    second_val[q] = v
+        else:
+            for q in range(m):
+                if tile[j, q] < best_val[q]:
+                    best_val[q] = tile[j, q]
+                    best[q] = j
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _store_lower(value):
+    """A float32 lower bound not above ``value`` (0 when the bound is negative)."""
+    if value <= 0.0:
+        return np.float32(0.0)
+    return np.float32(value * _ROUND_DOWN)
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
@@ -74,30 +125,62 @@ def assign_pass(
     labels_prev,  # in (n,) int32: labels of the previous pass (-1: none); may alias labels
     use_gemm,  # in bool
     accumulate,  # in bool: also fill sums / wsums (the M-step partials)
+    mode,  # in int: NO_BOUNDS, SET_BOUNDS or USE_BOUNDS
+    gamma,  # in float: relative rounding error allowed for a score difference
+    drift_other,  # in (k,) float64: most any *other* centre moved since the last pass
+    separation,  # in (k,) float64: lower bound on the distance to the nearest other centre
+    lower,  # in/out (n,) float32 when mode > 0: lower bound on the distance to other centres
     labels,  # out (n,) int32
     sums,  # out (n_groups, k, d) float64 when accumulate, else any (g, k, d)
     wsums,  # out (n_groups, k) float64 when accumulate, else any (g, k)
     inertia_chunks,  # out (n_chunks,) float64: weighted sum of squared distances
     changed_chunks,  # out (n_chunks,) int64: labels that differ from labels_prev
+    scored_chunks,  # out (n_chunks,) int64: rows that were scored against every centre
 ):
     """One pass over the rows: labels, per-group cluster sums, per-chunk inertia."""
     n, d = X.shape
     k = centers.shape[0]
     n_chunks = inertia_chunks.shape[0]
     n_groups = sums.shape[0]
-    c_sq = np.empty(k, dtype=X.dtype)
-    for j in range(k):
-        s = X.dtype.type(0)
+    # GEMM scores are computed relative to the centres' mean rounded to integers (see
+    # the module docstring): integer-valued data (pixels, counts) stays exact, so its
+    # exact ties still go to the lowest index. Direct scores need no shift.
+    shift = np.zeros(d, dtype=X.dtype)
+    if use_gemm:
         for t in range(d):
-            s += centers[j, t] * centers[j, t]
-        c_sq[j] = s
+            acc_t = 0.0
+            for j in range(k):
+                acc_t += np.float64(centers[j, t])
+            shift[t] = np.rint(acc_t / k)
+    centers_s = np.empty((k, d), dtype=X.dtype)
+    c_sq = np.empty(k, dtype=X.dtype)
+    c_norm = np.empty(k)  # |c - shift| in float64, to bound |x - shift| by the triangle
+    c_sq_max = 0.0
+    for j in range(k):
+        acc = X.dtype.type(0)
+        acc64 = 0.0
+        for t in range(d):
+            v = centers[j, t] - shift[t]
+            centers_s[j, t] = v
+            acc += v * v
+            acc64 += np.float64(v) * np.float64(v)
+        c_sq[j] = acc
+        c_norm[j] = np.sqrt(acc64)
+        c_sq_max = max(c_sq_max, acc64)
+
     for g in prange(n_groups):
         c_start = g * n_chunks // n_groups
         c_stop = (g + 1) * n_chunks // n_groups
         tile_buf = np.empty(k * CHUNK_ROWS, dtype=X.dtype)
+        x_g = np.empty((CHUNK_ROWS if use_gemm else 0, d), dtype=X.dtype)
         x_t = np.empty((0 if use_gemm else d, CHUNK_ROWS), dtype=X.dtype)
-        best = np.empty(CHUNK_ROWS, dtype=np.int32)
+        x_sq = np.empty(CHUNK_ROWS)
+        rows = np.empty(CHUNK_ROWS, dtype=np.int64)
+        best_q = np.empty(CHUNK_ROWS, dtype=np.int32)
         best_val = np.empty(CHUNK_ROWS, dtype=X.dtype)
+        second_val = np.empty(CHUNK_ROWS, dtype=X.dtype)
+        label_r = np.empty(CHUNK_ROWS, dtype=np.int32)
+        dist_r = np.empty(CHUNK_ROWS)
         # Group-private accumulators (copied out at the end): writing straight into
         # neighbouring slices of `sums` from several threads would share cache lines.
         group_sums = np.zeros((k if accumulate else 0, d))
@@ -105,27 +188,61 @@ def assign_pass(
         for c in range(c_start, c_stop):
             start = c * CHUNK_ROWS
             stop = min(start + CHUNK_ROWS, n)
-            tile = tile_buf[: k * (stop - start)].reshape((k, stop - start))
-            if use_gemm:
-                _gemm_scores(X, start, stop, centers, c_sq, tile)
-            else:
-                _direct_scores(X, start, stop, centers, x_t, tile)
-            _argmin_columns(tile, best, best_val)
+            # 1. Rows whose bounds prove their label; the others are gathered.
+            m = 0
+            for i in range(start, stop):
+                if mode == USE_BOUNDS:
+                    a = labels_prev[i]
+                    u2 = sq_dist_rows(X, i, centers, a)
+                    u = np.sqrt(u2)
+                    low = np.float64(lower[i]) - drift_other[a]
+                    bound = max(low, separation[a] - u)
+                    if bound > u:
+                        x_norm = u + c_norm[a]
+                        if (bound - u) * (bound + u) > gamma * (x_norm * x_norm + c_sq_max):
+                            label_r[i - start] = a
+                            dist_r[i - start] = u2
+                            lower[i] = _store_lower(low)
+                            continue
+                rows[m] = i
+                m += 1
+            # 2. Score the gathered rows against every centre.
+            if m > 0:
+                _gather_shifted(X, rows, m, shift, use_gemm, x_g, x_t, x_sq)
+                tile = tile_buf[: k * m].reshape((k, m))
+                if use_gemm:
+                    _gemm_scores(x_g, m, centers_s, c_sq, tile)
+                else:
+                    _direct_scores(x_t, m, centers_s, tile)
+                _argmin_columns(tile, m, best_q, best_val, second_val, mode != NO_BOUNDS)
+                for q in range(m):
+                    i = rows[q]
+                    label = best_q[q]
+                    label_r[i - start] = label
+                    dist_r[i - start] = sq_dist_rows(X, i, centers, label)
+                    if mode != NO_BOUNDS:
+                        second = np.float64(second_val[q])
+                        if use_gemm:
+                            second += x_sq[q]
+                        slack = gamma * (x_sq[q] + c_sq_max)
+                        lower[i] = _store_lower(np.sqrt(max(second - slack, 0.0)))
+            # 3. Labels, inertia and sums in row order, whichever rows were scored.
             inertia = 0.0
             changed = 0
             for i in range(start, stop):
-                label = best[i - start]
+                label = label_r[i - start]
                 if label != labels_prev[i]:  # read before the write: they may alias
                     changed += 1
                 labels[i] = label
                 w = np.float64(sample_weight[i])
-                inertia += w * sq_dist_rows(X, i, centers, label)
+                inertia += w * dist_r[i - start]
                 if accumulate:
                     group_wsums[label] += w
                     for t in range(d):
                         group_sums[label, t] += w * X[i, t]
             inertia_chunks[c] = inertia
             changed_chunks[c] = changed
+            scored_chunks[c] = m
         if accumulate:
             sums[g] = group_sums
             wsums[g] = group_wsums

@@ -30,6 +30,15 @@ class Step:
         Rows whose label differs from the previous pass.
     labels : array of shape (n_samples,)
         The labels of this pass (the backend's own buffer: copy to keep).
+    algorithm : str
+        What ran: ``"lloyd"`` (every row scored) or ``"hamerly"`` (bounds).
+    skipped : float
+        Fraction of rows whose label the bounds proved without scoring them against
+        every centre.
+    final : bool
+        Whether these labels are exactly what ``labels`` (and predict) would return for
+        the same centres. A bounded pass proves the same labels mathematically but may
+        round a gathered row's scores differently, so the driver then re-labels once.
     """
 
     sums: np.ndarray
@@ -37,6 +46,9 @@ class Step:
     inertia: float
     n_changed: int
     labels: Any
+    algorithm: str = "lloyd"
+    skipped: float = 0.0
+    final: bool = True
 
 
 class Backend(Protocol):
@@ -46,6 +58,9 @@ class Backend(Protocol):
 
     def prepare(self, X: Any, sample_weight: Any, n_clusters: int) -> Any:
         """Once per fit: wrap the data and allocate the per-pass buffers."""
+
+    def begin(self, data: Any) -> None:
+        """Forget per-run state (labels, bounds): a new run (restart) starts."""
 
     def step(self, data: Any, centers: np.ndarray) -> Step:
         """Assign every row to its nearest centre and sum the clusters."""
@@ -61,8 +76,12 @@ class Backend(Protocol):
         """Rows, sample weights and current labels at ``indices``."""
 
 
-def get_backend(X: Any) -> Backend:
-    """The backend for this kind of data (today: in-memory numpy arrays)."""
+def get_backend(X: Any, algorithm: str = "lloyd") -> Backend:
+    """The backend for this kind of data (today: in-memory numpy arrays).
+
+    ``algorithm`` is ``"lloyd"`` (score every row every pass) or ``"hamerly"``
+    (bounds); both give the same labels.
+    """
     from kmeanskit.backends.local import LocalBackend
 
-    return LocalBackend()
+    return LocalBackend(algorithm)

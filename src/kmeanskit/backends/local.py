@@ -7,9 +7,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from kmeanskit._config import CHUNK_ROWS, n_groups_for, use_gemm_for
-from kmeanskit._kernels.assign import assign_pass
+from kmeanskit._kernels.assign import NO_BOUNDS, SET_BOUNDS, USE_BOUNDS, assign_pass
 from kmeanskit._kernels.distance import distances_to_assigned
 from kmeanskit.backends import Step
+from kmeanskit.backends.bounds import center_drift_other, center_separation, score_gamma
+
+#: Algorithms this backend runs; all give the labels of the dense pass.
+ALGORITHMS = ("lloyd", "hamerly")
 
 
 @dataclass
@@ -19,12 +23,16 @@ class LocalData:
     X: np.ndarray  # (n, d) C-contiguous float32|float64, never copied
     sample_weight: np.ndarray  # (n,) same dtype as X
     labels: np.ndarray  # (n,) int32: labels of the latest pass, -1 before the first
+    algorithm: str
     use_gemm: bool
     n_groups: int
     inertia_chunks: np.ndarray  # (n_chunks,) float64
     changed_chunks: np.ndarray  # (n_chunks,) int64
+    scored_chunks: np.ndarray  # (n_chunks,) int64
     sums: np.ndarray | None = None  # (n_groups, k, d) float64, made by the first step
     wsums: np.ndarray | None = None  # (n_groups, k) float64
+    lower: np.ndarray | None = None  # (n,) float32 Hamerly lower bounds
+    bound_centers: np.ndarray | None = None  # centres the bounds in `lower` refer to
 
 
 class LocalBackend:
@@ -32,30 +40,48 @@ class LocalBackend:
 
     name = "local"
 
+    def __init__(self, algorithm: str = "lloyd") -> None:
+        if algorithm not in ALGORITHMS:
+            raise ValueError(f"algorithm={algorithm!r} must be one of {ALGORITHMS}.")
+        self.algorithm = algorithm
+
     def prepare(self, X: np.ndarray, sample_weight: np.ndarray, n_clusters: int) -> LocalData:
         n, d = X.shape
         n_chunks = max(1, -(-n // CHUNK_ROWS))
-        n_groups = n_groups_for(n, n_clusters, d)
         return LocalData(
             X=X,
             sample_weight=sample_weight,
             labels=np.full(n, -1, dtype=np.int32),
+            algorithm=self.algorithm,
             use_gemm=use_gemm_for(d, n_clusters),
-            n_groups=n_groups,
+            n_groups=n_groups_for(n, n_clusters, d),
             inertia_chunks=np.empty(n_chunks),
             changed_chunks=np.empty(n_chunks, dtype=np.int64),
+            scored_chunks=np.empty(n_chunks, dtype=np.int64),
         )
 
-    def _pass(self, data: LocalData, centers: np.ndarray, accumulate: bool) -> tuple[float, int]:
+    def begin(self, data: LocalData) -> None:
+        data.labels.fill(-1)
+        data.bound_centers = None
+
+    def _pass(self, data: LocalData, centers: np.ndarray, accumulate: bool, mode: int) -> Step:
         centers = np.ascontiguousarray(centers, dtype=data.X.dtype)
         k, d = centers.shape
-        if not accumulate:
-            sums, wsums = np.empty((data.n_groups, 0, 0)), np.empty((data.n_groups, 0))
-        else:
+        no_k = np.empty(0)
+        drift_other, separation = no_k, no_k
+        if mode == USE_BOUNDS:
+            drift_other = center_drift_other(data.bound_centers, centers)
+            separation = center_separation(centers)
+        if mode != NO_BOUNDS and data.lower is None:
+            data.lower = np.empty(data.X.shape[0], dtype=np.float32)
+        lower = data.lower if mode != NO_BOUNDS else np.empty(0, dtype=np.float32)
+        if accumulate:
             if data.sums is None:
                 data.sums = np.empty((data.n_groups, k, d))
                 data.wsums = np.empty((data.n_groups, k))
             sums, wsums = data.sums, data.wsums
+        else:
+            sums, wsums = np.empty((data.n_groups, 0, 0)), np.empty((data.n_groups, 0))
         assign_pass(
             data.X,
             data.sample_weight,
@@ -63,29 +89,52 @@ class LocalBackend:
             data.labels,
             data.use_gemm,
             accumulate,
+            mode,
+            score_gamma(data.X.dtype, d),
+            drift_other,
+            separation,
+            lower,
             data.labels,
             sums,
             wsums,
             data.inertia_chunks,
             data.changed_chunks,
+            data.scored_chunks,
         )
-        return float(np.sum(data.inertia_chunks)), int(np.sum(data.changed_chunks))
+        data.bound_centers = centers.copy() if mode != NO_BOUNDS else None
+        n = data.X.shape[0]
+        if accumulate:
+            # Groups are summed in index order: the result does not depend on threads.
+            total_sums = sums[0].copy()
+            total_weights = wsums[0].copy()
+            for g in range(1, sums.shape[0]):
+                total_sums += sums[g]
+                total_weights += wsums[g]
+        else:
+            total_sums, total_weights = np.empty((k, d)), np.empty(k)
+        return Step(
+            sums=total_sums,
+            weights=total_weights,
+            inertia=float(np.sum(data.inertia_chunks)),
+            n_changed=int(np.sum(data.changed_chunks)),
+            labels=data.labels,
+            algorithm="hamerly" if mode == USE_BOUNDS else "lloyd",
+            skipped=1.0 - float(np.sum(data.scored_chunks)) / n,
+            final=mode != USE_BOUNDS,
+        )
 
     def step(self, data: LocalData, centers: np.ndarray) -> Step:
-        inertia, n_changed = self._pass(data, centers, accumulate=True)
-        # Groups are summed in index order: the result does not depend on threads.
-        sums = data.sums[0].copy()
-        weights = data.wsums[0].copy()
-        for g in range(1, data.sums.shape[0]):
-            sums += data.sums[g]
-            weights += data.wsums[g]
-        return Step(
-            sums=sums, weights=weights, inertia=inertia, n_changed=n_changed, labels=data.labels
-        )
+        if data.algorithm == "lloyd":
+            mode = NO_BOUNDS
+        elif data.bound_centers is None:
+            mode = SET_BOUNDS
+        else:
+            mode = USE_BOUNDS
+        return self._pass(data, centers, accumulate=True, mode=mode)
 
     def labels(self, data: LocalData, centers: np.ndarray) -> tuple[np.ndarray, float]:
-        inertia, _ = self._pass(data, centers, accumulate=False)
-        return data.labels, inertia
+        step = self._pass(data, centers, accumulate=False, mode=NO_BOUNDS)
+        return step.labels, step.inertia
 
     def farthest(self, data: LocalData, centers: np.ndarray, m: int) -> np.ndarray:
         dist = np.empty(data.X.shape[0])

@@ -1,0 +1,51 @@
+"""Host-side quantities the bound-based passes need: small (k-sized) and exact-or-safe.
+
+Every number here must err on the safe side: an over-estimated drift or an
+under-estimated separation only costs speed, the other way round would cost exactness.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_BLOCK = 256
+
+
+def score_gamma(dtype: np.dtype, n_features: int) -> float:
+    """Relative error allowed between two scores of the assignment (generous).
+
+    A score ``|c|^2 - 2 c.x`` computed in ``dtype`` is off by at most about
+    ``(d + 2) eps (|c|^2 + 2|c||x|)``; two of them, against ``|x|^2 + max|c|^2``, stay
+    under ``4 (d + 2) eps`` of that scale.
+    """
+    return 4.0 * (n_features + 2) * float(np.finfo(dtype).eps)
+
+
+def center_drift_other(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """For each centre, the most that any *other* centre moved (float64, rounded up)."""
+    moved = np.sqrt(np.sum((current.astype(np.float64) - previous) ** 2, axis=1))
+    moved = moved * (1.0 + 1e-12) + np.finfo(np.float64).tiny
+    if moved.size == 1:
+        return np.zeros(1)
+    order = np.argsort(moved)
+    first, second = moved[order[-1]], moved[order[-2]]
+    out = np.full(moved.size, first)
+    out[order[-1]] = second
+    return out
+
+
+def center_separation(centers: np.ndarray) -> np.ndarray:
+    """For each centre, a lower bound on the distance to the nearest other centre."""
+    c = centers.astype(np.float64)
+    c = c - c.mean(axis=0)
+    k, d = c.shape
+    sq = np.einsum("ij,ij->i", c, c)
+    gamma = score_gamma(np.dtype(np.float64), d)
+    out = np.empty(k)
+    for start in range(0, k, _BLOCK):
+        stop = min(start + _BLOCK, k)
+        d2 = sq[start:stop, None] + sq[None, :] - 2.0 * (c[start:stop] @ c.T)
+        d2 -= gamma * (sq[start:stop, None] + sq[None, :])
+        d2[np.arange(stop - start), np.arange(start, stop)] = np.inf
+        out[start:stop] = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
+    return out

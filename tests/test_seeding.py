@@ -1,0 +1,207 @@
+"""Seeding: k-means++, init='random', init callables, n_init='auto', k_means."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import sklearn.cluster
+from conftest import blobs
+from naive import naive_inertia, naive_labels, sq_distances
+from sklearn.exceptions import ConvergenceWarning
+
+from kmeanskit import KMeans, k_means, kmeans_plusplus
+
+
+def seed_inertia(X, centers, sample_weight=None):
+    """Potential of a set of seeds: weighted sum of squared distances to the nearest."""
+    w = np.ones(len(X)) if sample_weight is None else sample_weight
+    return float(np.sum(w * sq_distances(X, centers).min(axis=1)))
+
+
+@pytest.fixture(scope="module")
+def X():
+    return blobs(n=1000, d=3, k=8, seed=4, cluster_std=1.5)[0]
+
+
+# -- kmeans_plusplus -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k", [1, 5, 40])
+def test_kmeans_plusplus_returns_rows_of_X(X, k, dtype):
+    X = X.astype(dtype)
+    centers, indices = kmeans_plusplus(X, k, random_state=0)
+    assert centers.shape == (k, X.shape[1])
+    assert centers.dtype == dtype
+    assert indices.shape == (k,)
+    assert np.issubdtype(indices.dtype, np.integer)
+    np.testing.assert_array_equal(centers, X[indices])
+    assert len(set(indices.tolist())) == k  # X has no duplicate rows
+
+
+def test_kmeans_plusplus_is_deterministic_per_seed(X):
+    for seed in range(3):
+        a, ia = kmeans_plusplus(X, 10, random_state=seed)
+        b, ib = kmeans_plusplus(X, 10, random_state=np.random.RandomState(seed))
+        assert a.tobytes() == b.tobytes()
+        np.testing.assert_array_equal(ia, ib)
+    picks = {tuple(kmeans_plusplus(X, 10, random_state=s)[1]) for s in range(5)}
+    assert len(picks) == 5
+
+
+def test_kmeans_plusplus_spreads_the_seeds():
+    # 6 tight, far-apart blobs and 6 seeds: greedy k-means++ puts one seed in each blob
+    X, y = blobs(n=600, d=2, k=6, seed=0, cluster_std=0.05, center_box=(-100, 100))
+    for seed in range(10):
+        _, indices = kmeans_plusplus(X, 6, random_state=seed)
+        assert sorted(y[indices]) == list(range(6))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_kmeans_plusplus_never_picks_zero_weight_rows(X, seed):
+    weight = np.random.RandomState(seed).randint(0, 2, size=len(X)).astype(float)
+    # make the zero-weight rows the most tempting: far from everything
+    X = X.copy()
+    X[weight == 0] *= 50
+    _, indices = kmeans_plusplus(X, 30, sample_weight=weight, random_state=seed)
+    assert np.all(weight[indices] > 0)
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+def test_zero_weight_rows_are_never_seeds(init):
+    # Exactly k rows have weight: every restart must seed on exactly those rows, so
+    # its initial inertia is 0 (a zero-weight row as a seed would leave one of the
+    # weighted rows without a centre of its own).
+    X = blobs(n=200, d=2, k=3, seed=1)[0]
+    weight = np.zeros(len(X))
+    weighted_rows = np.random.RandomState(0).choice(len(X), size=7, replace=False)
+    weight[weighted_rows] = np.arange(1.0, 8.0)
+    km = KMeans(n_clusters=7, init=init, n_init=10, random_state=0, max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        km.fit(X, sample_weight=weight)
+    assert len(km.history_.restarts) == 10
+    assert all(r.init_inertia == 0.0 for r in km.history_.restarts)
+    # after one iteration each centre is its one weighted row (w * x / w: to 1 ulp)
+    np.testing.assert_allclose(
+        sorted(map(tuple, km.cluster_centers_)),
+        sorted(map(tuple, X[weighted_rows])),
+        rtol=1e-15,
+    )
+
+
+def test_random_init_needs_enough_weighted_rows():
+    X = blobs(n=50, d=2, k=3, seed=1)[0]
+    weight = np.zeros(len(X))
+    weight[:3] = 1.0
+    with pytest.raises(ValueError, match="positive sample_weight"):
+        KMeans(n_clusters=4, init="random").fit(X, sample_weight=weight)
+
+
+@pytest.mark.parametrize("d", [2, 20])
+def test_weighted_seeding_equals_repeated_rows(d):
+    X = blobs(n=400, d=d, k=5, seed=d, cluster_std=2.0)[0]
+    weight = np.random.RandomState(d).randint(0, 4, size=len(X))
+    repeated = np.repeat(X, weight, axis=0)
+    origin = np.repeat(np.arange(len(X)), weight)  # row of X behind each repeated row
+    for seed in range(8):
+        c_w, i_w = kmeans_plusplus(X, 9, sample_weight=weight.astype(float), random_state=seed)
+        c_r, i_r = kmeans_plusplus(repeated, 9, random_state=seed)
+        np.testing.assert_array_equal(origin[i_r], i_w)
+        np.testing.assert_array_equal(c_w, c_r)
+
+
+def test_seed_quality_matches_sklearn_kmeans_plusplus():
+    X = blobs(n=2000, d=3, k=12, seed=7, cluster_std=1.5)[0]
+    seeds = range(30)
+    ours = [seed_inertia(X, kmeans_plusplus(X, 15, random_state=s)[0]) for s in seeds]
+    theirs = [
+        seed_inertia(X, sklearn.cluster.kmeans_plusplus(X, 15, random_state=s)[0]) for s in seeds
+    ]
+    assert np.mean(ours) == pytest.approx(np.mean(theirs), rel=0.10)
+    # and k-means++ beats uniformly random seeds by a wide margin on clustered data
+    rng = np.random.RandomState(0)
+    uniform = [seed_inertia(X, X[rng.choice(len(X), 15, replace=False)]) for _ in seeds]
+    assert np.mean(ours) < 0.7 * np.mean(uniform)
+
+
+def test_n_local_trials_one_is_plain_kmeans_plusplus(X):
+    centers, indices = kmeans_plusplus(X, 6, random_state=0, n_local_trials=1)
+    np.testing.assert_array_equal(centers, X[indices])
+    with pytest.raises(ValueError, match="n_local_trials=0"):
+        kmeans_plusplus(X, 6, random_state=0, n_local_trials=0)
+
+
+# -- init callables and n_init='auto' --------------------------------------------------
+
+
+def test_init_callable_is_used(X):
+    calls = []
+
+    def init(data, k, random_state):
+        assert isinstance(random_state, np.random.RandomState)
+        calls.append((data.shape, k, random_state.randint(2**31 - 1)))
+        return data[-k:] + 0.25
+
+    km = KMeans(n_clusters=4, init=init, n_init=3, random_state=5).fit(X)
+    assert [c[:2] for c in calls] == [(X.shape, 4)] * 3
+    restarts = km.history_.restarts
+    # each call gets RandomState(seed) of its restart
+    for (_, _, drawn), r in zip(calls, restarts, strict=True):
+        assert drawn == np.random.RandomState(r.seed).randint(2**31 - 1)
+    # and the run starts from exactly the centres the callable returned
+    start = X[-4:] + 0.25
+    expected = naive_inertia(X, start, naive_labels(X, start))
+    assert all(r.init_inertia == pytest.approx(expected, rel=1e-12) for r in restarts)
+
+
+@pytest.mark.parametrize(
+    "init, expected",
+    [("k-means++", 1), ("random", 10), ("callable", 10), ("array", 1)],
+)
+def test_n_init_auto(X, init, expected):
+    if init == "callable":
+        init = lambda data, k, random_state: data[random_state.choice(len(data), k)]  # noqa: E731
+    elif init == "array":
+        init = X[:5].copy()
+    km = KMeans(n_clusters=5, init=init, n_init="auto", random_state=0).fit(X)
+    assert len(km.history_.restarts) == expected
+    if expected == 10:
+        assert len({r.seed for r in km.history_.restarts}) == 10
+    best = km.history_.best_restart
+    assert km.inertia_ == min(r.inertia for r in km.history_.restarts)
+    assert km.inertia_ == km.history_.restarts[best].inertia
+
+
+def test_explicit_n_init_with_init_array_runs_once(X):
+    with pytest.warns(RuntimeWarning, match="only one init"):
+        km = KMeans(n_clusters=5, init=X[:5].copy(), n_init=4).fit(X)
+    assert len(km.history_.restarts) == 1
+
+
+@pytest.mark.parametrize("n_init", [1, 4, 7])
+def test_explicit_n_init_gives_that_many_restarts(X, n_init):
+    km = KMeans(n_clusters=5, n_init=n_init, random_state=0).fit(X)
+    assert len(km.history_.restarts) == n_init
+
+
+# -- k_means -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+def test_k_means_function_equals_estimator(X, init):
+    weight = np.linspace(0.5, 1.5, len(X))
+    params = dict(init=init, n_init=3, random_state=11, tol=1e-5)
+    centers, labels, inertia = k_means(X, 6, sample_weight=weight, **params)
+    km = KMeans(n_clusters=6, **params).fit(X, sample_weight=weight)
+    assert centers.tobytes() == km.cluster_centers_.tobytes()
+    np.testing.assert_array_equal(labels, km.labels_)
+    assert inertia == km.inertia_
+    out = k_means(X, 6, sample_weight=weight, return_n_iter=True, **params)
+    assert len(out) == 4
+    assert out[0].tobytes() == centers.tobytes()
+    np.testing.assert_array_equal(out[1], labels)
+    assert out[2] == inertia
+    assert out[3] == km.n_iter_
