@@ -1,0 +1,90 @@
+"""Every exact algorithm gives the dense Lloyd answer, and history says what ran."""
+
+import numpy as np
+import pytest
+from conftest import blobs
+from naive import naive_lloyd
+
+from kmeanskit import KMeans
+
+SHAPES = [
+    # (n, d, k): direct scores (d <= 4, or d <= 8 with k >= 128) and GEMM scores
+    (3000, 2, 20),
+    (3000, 3, 150),
+    (2500, 8, 7),
+    (2000, 17, 33),
+    (1500, 64, 12),
+]
+
+
+@pytest.mark.parametrize("n, d, k", SHAPES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_hamerly_is_bit_identical_to_lloyd(n, d, k, dtype):
+    X, _ = blobs(n=n, d=d, k=k, dtype=dtype, seed=d, cluster_std=1.5)
+    init = X[np.random.RandomState(1).choice(n, k, replace=False)]
+    fits = {
+        a: KMeans(k, init=init, algorithm=a, tol=0, max_iter=100).fit(X)
+        for a in ("lloyd", "hamerly", "elkan", "auto")
+    }
+    ref = fits["lloyd"]
+    for name, km in fits.items():
+        np.testing.assert_array_equal(km.labels_, ref.labels_, err_msg=name)
+        assert km.cluster_centers_.tobytes() == ref.cluster_centers_.tobytes(), name
+        assert km.inertia_ == ref.inertia_, name
+        assert km.n_iter_ == ref.n_iter_, name
+        assert [h.inertia for h in km.history_] == [h.inertia for h in ref.history_], name
+
+
+@pytest.mark.parametrize("n, d, k", SHAPES)
+def test_hamerly_matches_the_naive_lloyd(n, d, k):
+    X, _ = blobs(n=n, d=d, k=k, seed=d + 1, cluster_std=2.0)
+    init = X[np.random.RandomState(2).choice(n, k, replace=False)]
+    km = KMeans(k, init=init, algorithm="hamerly", tol=0, max_iter=300).fit(X)
+    labels, centers, inertia, n_iter, _ = naive_lloyd(X, init, 300)
+    np.testing.assert_array_equal(km.labels_, labels)
+    np.testing.assert_allclose(km.cluster_centers_, centers, rtol=1e-10, atol=1e-12)
+    assert km.n_iter_ == n_iter
+    assert km.inertia_ == pytest.approx(inertia, rel=1e-10)
+
+
+def test_history_records_algorithm_and_skipped_fraction():
+    X, _ = blobs(n=4000, d=2, k=10, seed=3, cluster_std=1.0)
+    km = KMeans(10, algorithm="hamerly", random_state=0, tol=0).fit(X)
+    records = list(km.history_)
+    # The first pass scores every row and sets the bounds; later ones use them.
+    assert records[0].algorithm == "lloyd" and records[0].skipped == 0.0
+    assert all(r.algorithm == "hamerly" for r in records[1:])
+    assert all(0.0 <= r.skipped <= 1.0 for r in records)
+    # Near convergence almost every label is proved by the bounds.
+    assert records[-1].skipped > 0.9
+    lloyd = KMeans(10, algorithm="lloyd", random_state=0, tol=0).fit(X)
+    assert all(r.algorithm == "lloyd" and r.skipped == 0.0 for r in lloyd.history_)
+
+
+def test_bounds_survive_empty_cluster_relocation():
+    # A centre far from the data owns nothing in the first pass and is moved to the
+    # farthest row: its drift is huge, and the bounds must account for it.
+    X, _ = blobs(n=2000, d=5, k=6, seed=4, cluster_std=1.0)
+    init = X[:6].copy()
+    init[2] = 1e3
+    ham = KMeans(6, init=init, algorithm="hamerly", tol=0).fit(X)
+    lloyd = KMeans(6, init=init, algorithm="lloyd", tol=0).fit(X)
+    assert ham.history_[0].n_relocated >= 1
+    np.testing.assert_array_equal(ham.labels_, lloyd.labels_)
+    assert ham.cluster_centers_.tobytes() == lloyd.cluster_centers_.tobytes()
+    np.testing.assert_array_equal(ham.predict(X), ham.labels_)
+
+
+def test_float32_data_far_from_the_origin_keeps_exact_labels():
+    # An offset of 1e4 on unit-scale blobs: the GEMM expansion in float32 would be off
+    # by hundreds in squared distance without the shift; with it, every row whose two
+    # nearest centres differ by more than float32 noise gets the exact nearest centre.
+    X, _ = blobs(n=3000, d=24, k=5, seed=5, cluster_std=3.0)
+    X32 = (X + 1e4).astype(np.float32)
+    km = KMeans(5, random_state=0).fit(X32)
+    d2 = ((X32.astype(np.float64)[:, None] - km.cluster_centers_.astype(np.float64)) ** 2).sum(-1)
+    nearest = np.sort(d2, axis=1)
+    clear = nearest[:, 1] - nearest[:, 0] > 1e-3 * nearest[:, 1]
+    assert clear.mean() > 0.95
+    np.testing.assert_array_equal(km.predict(X32)[clear], d2.argmin(axis=1)[clear])
+    np.testing.assert_array_equal(km.labels_, km.predict(X32))
