@@ -18,6 +18,7 @@ import gc
 import os
 import shlex
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from kmeanskit.datasets import make_blobs  # noqa: E402
 
 #: (n_samples, n_features, n_clusters) rows of each grid.
 GRIDS: dict[str, list[tuple[int, int, int]]] = {
+    "smoke": [(20_000, 2, 8), (20_000, 32, 64)],
     "quick": [(100_000, 2, 8), (100_000, 16, 64), (50_000, 64, 256)],
     "full": [
         (100_000, 2, 8),
@@ -43,8 +45,18 @@ GRIDS: dict[str, list[tuple[int, int, int]]] = {
         (1_000_000, 16, 16),
         (1_000_000, 64, 256),
     ],
+    # issue 3's grid: the full one plus a million rows and k = 4096
+    "large": [
+        (100_000, 2, 8),
+        (100_000, 16, 64),
+        (200_000, 64, 256),
+        (100_000, 128, 1024),
+        (1_000_000, 16, 16),
+        (1_000_000, 64, 256),
+        (200_000, 32, 4096),
+    ],
 }
-PEERS = ("sklearn", "faiss")
+PEERS = ("sklearn", "sklearnex", "faiss")
 INIT_SEED = 12345  # rng of the k rows of X used as initial centres, for every library
 E2E_TOL, E2E_MAX_ITER = 1e-4, 300
 
@@ -58,33 +70,83 @@ class Run:
     centers: np.ndarray
     loop: float | None = None  # kmeanskit: sum of history_ seconds
     relocated: int = 0  # kmeanskit: empty clusters moved, over all iterations
+    peak_mib: float = 0.0  # resident memory above the level before the fit
+
+
+class PeakMemory:
+    """Highest resident set size above the level at entry, sampled every millisecond.
+
+    Counts every allocation (numpy, numba, BLAS buffers, the peers' C++ code), which
+    tracemalloc would not see.
+    """
+
+    _page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+    def _rss(self) -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * self._page
+
+    def __enter__(self) -> PeakMemory:
+        self.base = self.peak = self._rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.001):
+            self.peak = max(self.peak, self._rss())
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._rss())
+
+    @property
+    def extra_mib(self) -> float:
+        return (self.peak - self.base) / 2**20
 
 
 # -- the contenders ----------------------------------------------------------------
 
 
-def run_kmeanskit(X: np.ndarray, C0: np.ndarray, max_iter: int, tol: float, threads: int) -> Run:
+def run_kmeanskit(
+    X: np.ndarray, C0: np.ndarray, max_iter: int, tol: float, threads: int, algorithm: str
+) -> Run:
     est = kmeanskit.KMeans(
-        n_clusters=C0.shape[0], init=C0, n_init=1, max_iter=max_iter, tol=tol, n_threads=threads
+        n_clusters=C0.shape[0],
+        init=C0,
+        n_init=1,
+        max_iter=max_iter,
+        tol=tol,
+        n_threads=threads,
+        algorithm=algorithm,
     )
-    start = time.perf_counter()
-    est.fit(X)
-    wall = time.perf_counter() - start
+    with PeakMemory() as mem:
+        start = time.perf_counter()
+        est.fit(X)
+        wall = time.perf_counter() - start
     loop = float(sum(record.seconds for record in est.history_))
     relocated = int(sum(record.n_relocated for record in est.history_))
-    return Run(wall, int(est.n_iter_), est.cluster_centers_, loop, relocated)
+    return Run(wall, int(est.n_iter_), est.cluster_centers_, loop, relocated, mem.extra_mib)
 
 
-def run_sklearn(X: np.ndarray, C0: np.ndarray, max_iter: int, tol: float, algorithm: str) -> Run:
-    from sklearn.cluster import KMeans
+def run_sklearn(
+    X: np.ndarray, C0: np.ndarray, max_iter: int, tol: float, algorithm: str, intelex: bool = False
+) -> Run:
+    if intelex:
+        from sklearnex.cluster import KMeans
+    else:
+        from sklearn.cluster import KMeans
 
     est = KMeans(
         n_clusters=C0.shape[0], init=C0, n_init=1, max_iter=max_iter, tol=tol, algorithm=algorithm
     )
-    start = time.perf_counter()
-    est.fit(X)
-    wall = time.perf_counter() - start
-    return Run(wall, int(est.n_iter_), est.cluster_centers_)
+    with PeakMemory() as mem:
+        start = time.perf_counter()
+        est.fit(X)
+        wall = time.perf_counter() - start
+    return Run(wall, int(est.n_iter_), est.cluster_centers_, peak_mib=mem.extra_mib)
 
 
 def run_faiss(X: np.ndarray, C0: np.ndarray, iters: int) -> Run:
@@ -99,21 +161,24 @@ def run_faiss(X: np.ndarray, C0: np.ndarray, iters: int) -> Run:
     clus.verbose = False
     faiss.copy_array_to_vector(np.ascontiguousarray(C0, dtype=np.float32).ravel(), clus.centroids)
     index = faiss.IndexFlatL2(d)
-    start = time.perf_counter()
-    clus.train(X, index)
-    wall = time.perf_counter() - start
+    with PeakMemory() as mem:
+        start = time.perf_counter()
+        clus.train(X, index)
+        wall = time.perf_counter() - start
     centers = faiss.vector_to_array(clus.centroids).reshape(k, d)
-    return Run(wall, iters, centers)
+    return Run(wall, iters, centers, peak_mib=mem.extra_mib)
 
 
 def run_one(
     name: str, X: np.ndarray, C0: np.ndarray, max_iter: int, tol: float, threads: int
 ) -> Run:
     """Fit contender ``name`` (faiss ignores ``tol``: it always runs ``max_iter``)."""
-    if name == "kmeanskit":
-        return run_kmeanskit(X, C0, max_iter, tol, threads)
+    if name.startswith("kmeanskit "):
+        return run_kmeanskit(X, C0, max_iter, tol, threads, name.split()[1])
     if name.startswith("sklearn "):
         return run_sklearn(X, C0, max_iter, tol, name.split()[1])
+    if name == "sklearnex":
+        return run_sklearn(X, C0, max_iter, tol, "lloyd", intelex=True)
     if name == "faiss":
         return run_faiss(X, C0, max_iter)
     raise ValueError(f"unknown contender {name!r}")
@@ -185,11 +250,14 @@ def bench_row(
     iters, threads = args.iters, args.threads
     is32 = np.dtype(dtype) == np.float32
 
-    contenders = ["kmeanskit"]
+    contenders = ["kmeanskit lloyd", "kmeanskit auto"]
     if "sklearn" in peers:
         contenders += ["sklearn lloyd", "sklearn elkan"]
+    if "sklearnex" in peers:
+        contenders.append("sklearnex")
     if "faiss" in peers and is32:
         contenders.append("faiss")
+    peer_names = [c for c in contenders if not c.startswith("kmeanskit")]
 
     # Warm-up: numba compilation, thread pools, first-touch, on a slice with the same d, k.
     Xw = np.ascontiguousarray(X[: min(n, max(2_000, 20 * k))])
@@ -205,13 +273,11 @@ def bench_row(
             log(f"  {label} {name} repeat {r + 1}: {fixed[name][-1].wall:.3f} s")
     fixed_best = {name: best(runs) for name, runs in fixed.items()}
     per_iter = {name: run.wall / run.n_iter for name, run in fixed_best.items()}
-    km = fixed_best["kmeanskit"]
-    km_loop = min(run.loop / run.n_iter for run in fixed["kmeanskit"])
+    fastest_peer = min(peer_names, key=lambda p: per_iter[p]) if peer_names else None
 
-    # End to end to convergence, same init: kmeanskit and scikit-learn lloyd.
-    e2e: dict[str, list[Run]] = {"kmeanskit": []}
-    if "sklearn" in peers:
-        e2e["sklearn lloyd"] = []
+    # End to end to convergence, same init.
+    e2e_names = ["kmeanskit auto"] + [c for c in ("sklearn lloyd",) if c in contenders]
+    e2e: dict[str, list[Run]] = {name: [] for name in e2e_names}
     for r in range(args.repeats):
         for name in e2e:
             e2e[name].append(run_one(name, X, C0, E2E_MAX_ITER, E2E_TOL, threads))
@@ -227,9 +293,10 @@ def bench_row(
             "their own count: " + ", ".join(f"{name} {fixed_best[name].n_iter}" for name in short)
         )
     # Same init and same iterations must give the same centres (exact algorithms).
+    km = fixed_best["kmeanskit lloyd"]
     ref = inertia64(X, km.centers)
     for name, run in fixed_best.items():
-        if name == "kmeanskit" or run.n_iter != km.n_iter:
+        if name == "kmeanskit lloyd" or run.n_iter != km.n_iter:
             continue
         ratio = ref / inertia64(X, run.centers)
         if abs(ratio - 1) > 1e-5:
@@ -240,24 +307,34 @@ def bench_row(
                 + ("; faiss splits large clusters instead)" if name == "faiss" else ")")
             )
 
-    sk = "sklearn lloyd" in per_iter
+    sk = "sklearn lloyd" in e2e_best
+    data_mib = X.nbytes / 2**20
+    mem = {name: max(r.peak_mib for r in runs) for name, runs in fixed.items()}
+    mem_e2e = max(r.peak_mib for r in e2e["kmeanskit auto"])
     cells = [
         fmt_n(n),
         str(d),
         str(k),
-        fmt_s(per_iter["kmeanskit"]),
-        fmt_s(km_loop),
-        fmt_s(per_iter.get("sklearn lloyd")),
-        fmt_s(per_iter.get("sklearn elkan")),
-        fmt_s(per_iter.get("faiss")),
-        fmt_ratio(per_iter.get("sklearn lloyd"), per_iter["kmeanskit"]),
-        fmt_ratio(per_iter.get("faiss"), per_iter["kmeanskit"]),
-        fmt_s(e2e_best["kmeanskit"].wall),
+        fmt_s(per_iter["kmeanskit lloyd"]),
+        fmt_s(per_iter["kmeanskit auto"]),
+        *[fmt_s(per_iter.get(p)) for p in ("sklearn lloyd", "sklearn elkan", "sklearnex", "faiss")],
+        fmt_ratio(per_iter.get("sklearn lloyd"), per_iter["kmeanskit lloyd"]),
+        (
+            f"{fmt_ratio(per_iter[fastest_peer], per_iter['kmeanskit lloyd'])} "
+            f"/ {fmt_ratio(per_iter[fastest_peer], per_iter['kmeanskit auto'])} ({fastest_peer})"
+            if fastest_peer
+            else "-"
+        ),
+        fmt_s(e2e_best["kmeanskit auto"].wall),
         fmt_s(e2e_best["sklearn lloyd"].wall) if sk else "-",
-        f"{e2e_best['kmeanskit'].n_iter}/{e2e_best['sklearn lloyd'].n_iter}"
+        fmt_ratio(e2e_best["sklearn lloyd"].wall, e2e_best["kmeanskit auto"].wall) if sk else "-",
+        f"{e2e_best['kmeanskit auto'].n_iter}/{e2e_best['sklearn lloyd'].n_iter}"
         if sk
-        else str(e2e_best["kmeanskit"].n_iter),
-        f"{e2e_inertia['kmeanskit'] / e2e_inertia['sklearn lloyd']:.6f}" if sk else "-",
+        else str(e2e_best["kmeanskit auto"].n_iter),
+        f"{e2e_inertia['kmeanskit auto'] / e2e_inertia['sklearn lloyd']:.6f}" if sk else "-",
+        f"{data_mib:.0f}",
+        f"{max(mem_e2e, mem['kmeanskit lloyd'], mem['kmeanskit auto']):.0f}",
+        " / ".join(f"{mem[p]:.0f}" for p in peer_names) or "-",
     ]
     del X, C0, contenders, fixed, fixed_best, e2e, e2e_best, km
     gc.collect()
@@ -268,17 +345,22 @@ HEADER = [
     "n",
     "d",
     "k",
-    "kmeanskit s/iter",
-    "kmeanskit loop s/iter",
+    "kmeanskit lloyd s/iter",
+    "kmeanskit auto s/iter",
     "sklearn lloyd s/iter",
     "sklearn elkan s/iter",
+    "sklearnex s/iter",
     "faiss s/iter",
-    "ratio sklearn lloyd/kmeanskit",
-    "ratio faiss/kmeanskit",
-    "e2e kmeanskit s",
+    "sklearn lloyd / kmeanskit lloyd",
+    "fastest peer / kmeanskit lloyd / auto",
+    "e2e kmeanskit auto s",
     "e2e sklearn lloyd s",
+    "e2e speed-up",
     "e2e iters kmeanskit/sklearn",
-    "inertia ratio kmeanskit/sklearn",
+    "e2e inertia ratio kmeanskit/sklearn",
+    "data MiB",
+    "kmeanskit extra MiB",
+    "peers extra MiB",
 ]
 
 
@@ -298,7 +380,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3, help="best of this many timed runs")
     parser.add_argument("--iters", type=int, default=10, help="Lloyd iterations per timed run")
     parser.add_argument("--out", type=Path, default=None, help="also write the markdown here")
-    parser.add_argument("--peers", default="sklearn,faiss", help="comma separated: sklearn,faiss")
+    parser.add_argument(
+        "--peers",
+        default="sklearn,sklearnex,faiss",
+        help="comma separated: sklearn,sklearnex,faiss",
+    )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
     args.dtypes = [np.dtype(t.strip()).type for t in args.dtypes.split(",") if t.strip()]
@@ -317,6 +403,7 @@ def available_peers(wanted: list[str]) -> tuple[set[str], list[str]]:
     found, notes = set(), []
     for peer, module, extra in (
         ("sklearn", "sklearn", "scikit-learn"),
+        ("sklearnex", "sklearnex", "scikit-learn-intelex"),
         ("faiss", "faiss", "faiss-cpu"),
     ):
         if peer not in wanted:
@@ -378,11 +465,16 @@ def main(argv: list[str] | None = None) -> int:
         f"for every library (k rows of X, rng seed {INIT_SEED}); every library warmed up once "
         f"(numba compilation), then best of {args.repeats}. *s/iter*: wall time of a fit with "
         f"`max_iter={args.iters}, tol=0` divided by the iterations it ran (fixed costs such as "
-        "input checks, copies and the final assignment included, for every library); "
-        "*kmeanskit loop s/iter*: the sum of `history_[i].seconds` over the iterations. "
-        "Ratios use s/iter: > 1 means kmeanskit is faster. *e2e*: wall time of a fit from the "
-        f"same init to convergence (`tol={E2E_TOL}, max_iter={E2E_MAX_ITER}`); the inertia "
-        "ratio is computed in float64 from each library's final centres the same way.",
+        "input checks, copies and the final assignment included, for every library). "
+        "*kmeanskit lloyd* scores every row against every centre in every iteration (the "
+        "like-for-like comparison with the peers' Lloyd); *kmeanskit auto* is the default "
+        "(Hamerly bounds from the second iteration on; same labels). Ratios: > 1 means "
+        "kmeanskit is faster. *e2e*: wall time of a fit from the same init to convergence "
+        f"(`tol={E2E_TOL}, max_iter={E2E_MAX_ITER}`), kmeanskit's default algorithm against "
+        "scikit-learn's lloyd; the inertia ratio is computed in float64 from each library's "
+        "final centres the same way. *extra MiB*: the highest resident memory above the "
+        "level before the fit, sampled every millisecond (kmeanskit: the larger of its runs; "
+        "peers: in the order of the columns).",
         "",
         header,
         f"GEMM after the run: {gflops_after:.1f} GFLOP/s (before: {gflops_before:.1f}). "
