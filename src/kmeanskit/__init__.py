@@ -1,16 +1,24 @@
 """kmeanskit: K-means done properly. Fast, exact, reproducible, and honest about what it did."""
 
+from kmeanskit import metrics
+from kmeanskit._choose_k import ChooseKResult, choose_k
 from kmeanskit._estimator import KMeans, k_means, kmeans_plusplus
 from kmeanskit._history import FitHistory, IterationRecord, RestartRecord
+from kmeanskit.model_io import load_model, save_model
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ChooseKResult",
     "FitHistory",
     "IterationRecord",
     "KMeans",
     "RestartRecord",
     "__version__",
+    "choose_k",
     "k_means",
     "kmeans_plusplus",
+    "load_model",
+    "metrics",
+    "save_model",
 ]

@@ -1,23 +1,693 @@
-"""The ``kmeanskit`` command. Uses the public API only."""
+"""The ``kmeanskit`` command. Uses the public API only (plus the standard library and click).
+
+Data goes to standard output, messages and progress bars to standard error. Every error is
+one line on standard error starting with ``error: ``, and the exit code says what kind it
+was (see ``EXIT_CODES``); ``kmeanskit --debug ...`` also prints the traceback.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+import os
+import platform
 import sys
 import time
+import traceback
+import warnings
+from collections.abc import Callable, Iterator
+from importlib import metadata
+from typing import Any
 
 import click
 
 import kmeanskit
-from kmeanskit.datasets import make_blobs
+from kmeanskit import io as kio
+from kmeanskit import model_io
+from kmeanskit.datasets import GENERATORS, make_blobs
+
+OK, DATA_ERROR, USAGE_ERROR, NOT_CONVERGED, INTERNAL_ERROR, INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+EXIT_CODES = """\b
+Exit codes:
+  0    success
+  1    data error: a file cannot be read or used (bad cell, ragged row,
+       missing value, empty file, k larger than the rows, bad model file)
+  2    usage error: bad option or value, unknown column, missing extra
+  3    did not converge (fit --strict only)
+  4    unexpected error (a bug: rerun with --debug and report the traceback)
+  130  interrupted (Ctrl-C)"""
+
+_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 80}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class CommandError(Exception):
+    """An error with its exit code; printed as one ``error:`` line."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# -- small helpers ------------------------------------------------------------------
+
+
+def _err(prefix: str, message: str) -> None:
+    click.echo(f"{prefix}: " + " ".join(str(message).split()), err=True)
+
+
+def _show_progress(quiet: bool) -> bool:
+    return not quiet and sys.stderr.isatty()
+
+
+def _names(values: tuple[str, ...] | str | None) -> list[str]:
+    if not values:
+        return []
+    if isinstance(values, str):
+        values = (values,)
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def _read(
+    data: str, columns: str, drop: tuple[str, ...], drop_missing: bool, quiet: bool, **kw: Any
+) -> kio.Table:
+    if columns and drop:
+        raise click.UsageError("--columns and --drop cannot be used together")
+    table = kio.read_table(
+        data,
+        columns=_names(columns) or None,
+        drop=_names(drop),
+        drop_missing=drop_missing,
+        progress=_show_progress(quiet),
+        **kw,
+    )
+    if table.n_skipped and not quiet:
+        _err(
+            "note",
+            f"skipped {table.n_skipped} of {table.n_source_rows} rows with an empty, NaN or "
+            f"infinite cell (the first at {table.first_skipped})",
+        )
+    return table
+
+
+def _describe(table: kio.Table) -> str:
+    n, d = table.X.shape
+    names = f" ({', '.join(table.columns)})" if table.columns and d <= 8 else ""
+    return f"{table.source}: {n} rows x {d} columns{names}"
+
+
+def _read_model(path: str) -> model_io.ModelFile:
+    try:
+        return model_io.read_model(path)
+    except FileNotFoundError:
+        raise kio.DataError(f"{path}: no such model file") from None
+    except IsADirectoryError:
+        raise kio.DataError(f"{path} is a folder, not a model file") from None
+
+
+def _check_width(table: kio.Table, model: model_io.ModelFile) -> None:
+    d = model.model.n_features_in_
+    if table.X.shape[1] != d:
+        names = f" ({', '.join(model.feature_names)})" if model.feature_names else ""
+        raise kio.DataError(
+            f"{table.source} has {table.X.shape[1]} feature columns, but the model was fitted "
+            f"on {d}{names}: choose them with --columns or --drop"
+        )
+
+
+@contextlib.contextmanager
+def _caught_warnings(quiet: bool, skip: str | None = None) -> Iterator[None]:
+    """Turn Python warnings into ``warning:`` lines on standard error."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        yield
+    seen = set()
+    for w in caught:
+        if not issubclass(w.category, (UserWarning, RuntimeWarning)):
+            continue  # library deprecations are for developers, not for this output
+        text = " ".join(str(w.message).split())
+        if text not in seen and not (skip and skip in text):
+            seen.add(text)
+            _err("warning", text)
+
+
+class _FitOutput(io.TextIOBase):
+    """Takes KMeans' verbose lines: echoes them (-v) and ticks a progress bar per restart."""
+
+    def __init__(self, echo: bool, bar: Any) -> None:
+        self.echo, self.bar, self.pending = echo, bar, ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        while "\n" in self.pending:
+            line, self.pending = self.pending.split("\n", 1)
+            if self.bar is not None and line.startswith("Initialization complete"):
+                self.bar.update(1)
+            if self.echo:
+                click.echo(line, err=True)
+        return len(text)
+
+
+def _data_options(f: Callable) -> Callable:
+    f = click.option(
+        "--drop-missing",
+        is_flag=True,
+        help="Skip rows with an empty, NaN or infinite cell (and say how many).",
+    )(f)
+    f = click.option(
+        "--drop",
+        multiple=True,
+        metavar="NAMES",
+        help="Leave these columns out (names or 1-based numbers, comma-separated).",
+    )(f)
+    f = click.option(
+        "--columns",
+        default="",
+        metavar="NAMES",
+        help="Use only these columns (names or 1-based numbers, comma-separated).",
+    )(f)
+    return f
+
+
+_threads_option = click.option(
+    "--threads", type=click.IntRange(min=1), default=None, help="Threads.  [default: all cores]"
+)
+
+
+def _scale_option(help: str) -> Callable:
+    return click.option(
+        "--scale",
+        type=click.Choice(["none", "standard"]),
+        default="none",
+        show_default=True,
+        help=help,
+    )
+
+
+def _quiet_option(help: str) -> Callable:
+    return click.option("-q", "--quiet", is_flag=True, help=help)
+
+
+def _json_option(help: str) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+# -- the group ----------------------------------------------------------------------
+
+
+@click.group(context_settings=_CONTEXT, epilog=EXIT_CODES)
 @click.version_option(kmeanskit.__version__, prog_name="kmeanskit")
-def cli() -> None:
-    """K-means done properly: fast, exact, reproducible."""
+@click.option("--debug", is_flag=True, help="On an error, also print the traceback.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """K-means done properly: fast, exact, reproducible.
+
+    DATA is a CSV/TSV file (delimiter and header detected), a Parquet file, a .npy
+    file, or - for standard input. Data goes to standard output; messages and
+    progress go to standard error.
+    """
+    ctx.ensure_object(dict)["debug"] = debug
 
 
-@cli.command()
+@cli.command(short_help="Cluster a data file; write model, labels, plot.", epilog=EXIT_CODES)
+@click.argument("data")
+@click.option(
+    "-k",
+    "--n-clusters",
+    "k",
+    type=click.IntRange(min=1),
+    required=True,
+    metavar="K",
+    help="Number of clusters.",
+)
+@click.option(
+    "--init",
+    type=click.Choice(["k-means++", "random"]),
+    default="k-means++",
+    show_default=True,
+    help="How to pick the initial centres.",
+)
+@click.option(
+    "--n-init",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Restarts; the best is kept.  [default: 1 for k-means++, 10 for random]",
+)
+@click.option(
+    "--max-iter",
+    type=click.IntRange(min=1),
+    default=300,
+    show_default=True,
+    help="Most iterations per restart.",
+)
+@click.option(
+    "--tol",
+    type=click.FloatRange(min=0),
+    default=1e-4,
+    show_default=True,
+    help="Stop when the centres move less than this (relative to the variance).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed: the same seed gives the same result.",
+)
+@_threads_option
+@_data_options
+@_scale_option("Standardise every column first (stored in the model).")
+@click.option("-o", "--output", "model_path", metavar="MODEL.json", help="Write the model file.")
+@click.option(
+    "--labels",
+    "labels_path",
+    metavar="PATH|-",
+    help="Write row,label as CSV (or .parquet); - for standard output.",
+)
+@click.option(
+    "--plot", "plot_path", metavar="PNG", help="Draw the clusters and the inertia per iteration."
+)
+@_json_option("Print the summary as JSON on stdout.")
+@click.option(
+    "--strict", is_flag=True, help="Exit with 3 (and write nothing) if the fit did not converge."
+)
+@_quiet_option("Print no summary and no notes.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print every iteration and restart.")
+def fit(
+    data: str,
+    k: int,
+    init: str,
+    n_init: int | None,
+    max_iter: int,
+    tol: float,
+    seed: int,
+    threads: int | None,
+    columns: str,
+    drop: tuple[str, ...],
+    drop_missing: bool,
+    scale: str,
+    model_path: str | None,
+    labels_path: str | None,
+    plot_path: str | None,
+    as_json: bool,
+    strict: bool,
+    quiet: bool,
+    verbose: bool,
+) -> int:
+    """Cluster DATA into K clusters; write the model, the labels and a picture.
+
+    \b
+    Examples:
+      kmeanskit fit data.csv -k 8 -o model.json --labels labels.csv
+      kmeanskit fit data.csv -k 8 --drop id --scale standard --plot fit.png
+      cat data.csv | kmeanskit fit - -k 3 --labels - > labels.csv
+    """
+    if quiet and verbose:
+        raise click.UsageError("-q and -v cannot be used together")
+    if as_json and labels_path == "-":
+        raise click.UsageError("--json and --labels - both write to standard output")
+    table = _read(data, columns, drop, drop_missing, quiet)
+    n, d = table.X.shape
+    if k > n:
+        raise kio.DataError(f"{table.source} has {n} rows, fewer than k={k}: lower -k")
+    distinct = kio.count_distinct_rows(table.X, k)
+    if distinct < k:
+        _err(
+            "warning",
+            f"{table.source} has only {distinct} distinct rows, fewer than "
+            f"k={k}: some clusters will be duplicates",
+        )
+    scaling = model_io.Scaling.standard(table.X) if scale == "standard" else None
+    X = scaling.transform(table.X) if scaling is not None else table.X
+    restarts = n_init or (1 if init == "k-means++" else 10)
+    bar = None
+    if restarts > 1 and _show_progress(quiet):
+        from tqdm import tqdm
+
+        bar = tqdm(total=restarts, desc="restarts", unit="restart", file=sys.stderr)
+    model = kmeanskit.KMeans(
+        k,
+        init=init,
+        n_init=restarts,
+        max_iter=max_iter,
+        tol=tol,
+        random_state=seed,
+        n_threads=threads,
+        verbose=int(verbose or bar is not None),
+    )
+    start = time.perf_counter()
+    with _caught_warnings(quiet, skip="distinct clusters" if distinct < k else None):
+        with contextlib.redirect_stdout(_FitOutput(verbose, bar)):
+            model.fit(X)
+    seconds = time.perf_counter() - start
+    if bar is not None:
+        bar.close()
+    if strict and not model.converged_:
+        raise CommandError(
+            f"did not converge: stopped at --max-iter {max_iter} (raise --max-iter or --tol); "
+            "nothing written",
+            NOT_CONVERGED,
+        )
+    centers = model.cluster_centers_
+    if scaling is not None:
+        centers = scaling.inverse_transform(centers)
+    if model_path:
+        kmeanskit.save_model(model, model_path, scaling=scaling, feature_names=table.columns)
+    if labels_path:
+        kio.write_labels(labels_path, model.labels_, table.row_ids, stdout=sys.stdout)
+    if plot_path:
+        kio.write_fit_plot(
+            plot_path,
+            table.X,
+            model.labels_,
+            centers,
+            [it.inertia for it in model.history_],
+            feature_names=table.columns,
+            title=os.path.basename(table.source),
+        )
+    summary = {
+        "data": table.source,
+        "rows": n,
+        "columns": table.columns or d,
+        "skipped_rows": table.n_skipped,
+        "k": k,
+        "n_iter": model.n_iter_,
+        "stop_reason": model.stop_reason_,
+        "converged": model.converged_,
+        "inertia": model.inertia_,
+        "seconds": seconds,
+        "model": model_path,
+        "labels": labels_path,
+        "plot": plot_path,
+        "centers": centers.tolist(),
+    }
+    if as_json:
+        click.echo(json.dumps(summary))
+    if not quiet:
+        _fit_summary(table, model, seconds, model_path, labels_path, plot_path, verbose)
+    return OK
+
+
+def _fit_summary(
+    table: kio.Table,
+    model: Any,
+    seconds: float,
+    model_path: str | None,
+    labels_path: str | None,
+    plot_path: str | None,
+    verbose: bool,
+) -> None:
+    lines = [
+        ("data", _describe(table)),
+        ("k", str(model.n_clusters)),
+        ("iters", str(model.n_iter_)),
+        ("stopped", f"{model.stop_reason_} (converged: {model.converged_})"),
+        ("inertia", f"{model.inertia_:.6g}"),
+        ("time", f"{seconds:.3f} s"),
+    ]
+    for name, path in (("model", model_path), ("labels", labels_path), ("plot", plot_path)):
+        if path:
+            lines.append((name, "standard output" if path == "-" else path))
+    if verbose:
+        for r in model.history_.restarts:
+            best = " (kept)" if r.restart == model.history_.best_restart else ""
+            lines.append(
+                (
+                    f"restart {r.restart}",
+                    f"seed {r.seed}, {r.n_iter} iters, {r.stop_reason}, "
+                    f"inertia {r.inertia:.6g}{best}",
+                )
+            )
+    for name, value in lines:
+        click.echo(f"{name:<9} {value}", err=True)
+
+
+@cli.command(short_help="Label the rows of a data file with a model.", epilog=EXIT_CODES)
+@click.argument("model_path", metavar="MODEL")
+@click.argument("data")
+@click.option(
+    "--labels",
+    "labels_path",
+    default="-",
+    show_default=True,
+    metavar="PATH|-",
+    help="Where to write row,label (CSV, or Parquet for .parquet).",
+)
+@_data_options
+@_quiet_option("Print no notes.")
+def predict(
+    model_path: str,
+    data: str,
+    labels_path: str,
+    columns: str,
+    drop: tuple[str, ...],
+    drop_missing: bool,
+    quiet: bool,
+) -> int:
+    """Label the rows of DATA with the nearest centre of MODEL.
+
+    Columns are matched to the model's by name when DATA has a header.
+
+    \b
+    Example:
+      kmeanskit predict model.json new.csv > labels.csv
+    """
+    mf = _read_model(model_path)
+    table = _read(data, columns, drop, drop_missing, quiet, match_columns=mf.feature_names)
+    _check_width(table, mf)
+    labels = mf.predict(table.X)
+    kio.write_labels(labels_path, labels, table.row_ids, stdout=sys.stdout)
+    if not quiet and labels_path != "-":
+        _err("note", f"wrote {len(labels)} labels to {labels_path}")
+    return OK
+
+
+@cli.command(short_help="Score a model on data (silhouette, ARI, ...).", epilog=EXIT_CODES)
+@click.argument("data")
+@click.option("--model", "model_path", required=True, metavar="MODEL", help="The model file.")
+@click.option(
+    "--truth",
+    metavar="COLUMN|FILE",
+    help="True labels: a column of DATA, or a file (one label per row, or row,label).",
+)
+@_data_options
+@click.option(
+    "--sample-size",
+    type=click.IntRange(min=3),
+    default=None,
+    help="Rows for the silhouette.  [default: all up to 10000, else 10000]",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample.")
+@_json_option("Print the scores as JSON.")
+@_quiet_option("Print no notes.")
+def evaluate(
+    data: str,
+    model_path: str,
+    truth: str | None,
+    columns: str,
+    drop: tuple[str, ...],
+    drop_missing: bool,
+    sample_size: int | None,
+    seed: int,
+    as_json: bool,
+    quiet: bool,
+) -> int:
+    """Score MODEL on DATA: inertia, silhouette, Calinski-Harabasz, Davies-Bouldin,
+    and with --truth the ARI, NMI and centroid index.
+
+    Scores are computed in the model's units (scaled if it was fitted with --scale).
+
+    \b
+    Example:
+      kmeanskit evaluate data.csv --model model.json --truth species
+    """
+    mf = _read_model(model_path)
+    truth_file = truth if truth and os.path.isfile(truth) else None
+    table = _read(
+        data,
+        columns,
+        drop,
+        drop_missing,
+        quiet,
+        match_columns=mf.feature_names,
+        label_column=None if truth_file else truth,
+    )
+    _check_width(table, mf)
+    true_labels = table.labels if truth_file is None else _truth_from_file(truth_file, table)
+    X = mf.transform(table.X)
+    labels = mf.predict(table.X)
+    n = X.shape[0]
+    size = "auto" if sample_size is None else sample_size
+    scores = kmeanskit.metrics.evaluate(
+        X, labels, mf.model.cluster_centers_, true_labels, sample_size=size, random_state=seed
+    )
+    used = min(n, kmeanskit.metrics.SILHOUETTE_SAMPLE if sample_size is None else sample_size)
+    if as_json:
+        out = {
+            "data": table.source,
+            "rows": n,
+            "model": model_path,
+            "k": int(mf.model.n_clusters),
+            "silhouette_rows": used,
+            **scores,
+        }
+        click.echo(json.dumps(out))
+        return OK
+    click.echo(f"{'data':<18}{_describe(table)}")
+    click.echo(f"{'model':<18}{model_path} (k={mf.model.n_clusters})")
+    for name, value in scores.items():
+        if value is None:
+            text = "- (needs 2 or more clusters)"
+        elif isinstance(value, int):
+            text = str(value)
+        else:
+            text = f"{value:.6g}"
+        if name == "silhouette" and value is not None:
+            text += " (exact)" if used >= n else f" (on a sample of {used} rows)"
+        click.echo(f"{name:<18}{text}")
+    return OK
+
+
+def _truth_from_file(path: str, table: kio.Table) -> Any:
+    row_ids, labels = kio.read_labels(path)
+    if row_ids is None:
+        if len(labels) != table.n_source_rows:
+            raise kio.DataError(
+                f"{path} has {len(labels)} labels, but {table.source} has "
+                f"{table.n_source_rows} data rows"
+            )
+        return labels[table.row_ids]
+    where = {int(r): i for i, r in enumerate(row_ids)}
+    missing = [int(r) for r in table.row_ids if int(r) not in where]
+    if missing:
+        raise kio.DataError(f"{path} has no label for row {missing[0]}")
+    return labels[[where[int(r)] for r in table.row_ids]]
+
+
+def _k_range(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:
+    try:
+        if ".." in value:
+            lo, hi = (int(v) for v in value.split(".."))
+            ks = list(range(lo, hi + 1))
+        else:
+            ks = [int(v) for v in value.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: write A..B (e.g. 2..20) or a list (2,4,8)") from None
+    if not ks or min(ks) < 1:
+        raise click.BadParameter(f"{value!r}: needs at least one k, every k >= 1")
+    return ks
+
+
+@cli.command("choose-k", short_help="Try a range of k and recommend one.", epilog=EXIT_CODES)
+@click.argument("data")
+@click.option(
+    "--k-range",
+    "ks",
+    default="2..10",
+    show_default=True,
+    metavar="A..B|LIST",
+    callback=_k_range,
+    help="The k to try: 2..20, or a list such as 2,4,8.",
+)
+@_data_options
+@_scale_option("Standardise every column first.")
+@click.option(
+    "--n-init",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Restarts of the fit on all rows.",
+)
+@click.option(
+    "--seeds",
+    "n_seeds",
+    type=click.IntRange(min=2),
+    default=5,
+    show_default=True,
+    help="Fits per k compared for the stability.",
+)
+@click.option(
+    "--refs",
+    "n_refs",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Reference sets of the gap statistic.",
+)
+@click.option(
+    "--sample-size",
+    type=click.IntRange(min=10),
+    default=2000,
+    show_default=True,
+    help="Rows for silhouette, gap and stability.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of everything.")
+@_threads_option
+@click.option("--plot", "plot_path", metavar="PNG", help="Draw the four views.")
+@_json_option("Print the table as JSON.")
+@_quiet_option("Print no notes and no progress.")
+def choose_k(
+    data: str,
+    ks: list[int],
+    columns: str,
+    drop: tuple[str, ...],
+    drop_missing: bool,
+    scale: str,
+    n_init: int,
+    n_seeds: int,
+    n_refs: int,
+    sample_size: int,
+    seed: int,
+    threads: int | None,
+    plot_path: str | None,
+    as_json: bool,
+    quiet: bool,
+) -> int:
+    """Try every k of a range and recommend one.
+
+    For each k: inertia (the elbow, by Kneedle), silhouette, gap statistic and
+    stability across seeds (mean pairwise ARI). Prints the table and the
+    recommended k with the reason.
+
+    \b
+    Example:
+      kmeanskit choose-k data.csv --k-range 2..20 --plot choose-k.png
+    """
+    table = _read(data, columns, drop, drop_missing, quiet)
+    n = table.X.shape[0]
+    if max(ks) > n:
+        raise kio.DataError(
+            f"{table.source} has {n} rows, fewer than k={max(ks)}: lower the --k-range"
+        )
+    X = model_io.Scaling.standard(table.X).transform(table.X) if scale == "standard" else table.X
+    with _caught_warnings(quiet):
+        result = kmeanskit.choose_k(
+            X,
+            ks,
+            n_init=n_init,
+            random_state=seed,
+            n_seeds=n_seeds,
+            n_refs=n_refs,
+            sample_size=sample_size,
+            n_threads=threads,
+            progress=_show_progress(quiet),
+        )
+    if plot_path:
+        result.plot(plot_path)
+    if as_json:
+        click.echo(json.dumps({"data": table.source, **result.to_dict()}))
+        return OK
+    click.echo(result.format_table())
+    click.echo(f"recommended k={result.k}: {result.why}")
+    return OK
+
+
+@cli.command(short_help="Fit generated blobs and print a summary.")
 @click.option("-n", "--n-samples", default=100_000, show_default=True, help="Rows to generate.")
 @click.option("-d", "--n-features", default=16, show_default=True, help="Features per row.")
 @click.option("-k", "--n-clusters", default=32, show_default=True, help="Clusters to find.")
@@ -37,19 +707,201 @@ def demo(n_samples: int, n_features: int, n_clusters: int, seed: int, threads: i
     click.echo(f"time      {seconds:.3f} s (first run includes compiling the kernels)")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line with ``argv``; return the exit code."""
+def _first_line(doc: str | None) -> str:
+    return (doc or "").strip().splitlines()[0].replace("``", "")
+
+
+_SIZED = ("n_features", "n_clusters", "n_rings")
+
+
+@cli.command(short_help="Write a built-in data set as CSV.")
+@click.argument("name", required=False, type=click.Choice(sorted(GENERATORS)))
+@click.option(
+    "-n", "--n-samples", type=click.IntRange(min=1), default=1000, show_default=True, help="Rows."
+)
+@click.option(
+    "-d",
+    "--n-features",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Features (blobs, uneven, anisotropic).",
+)
+@click.option(
+    "-k",
+    "--n-clusters",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Clusters (blobs, uneven, anisotropic) or rings (rings).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed.")
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    show_default=True,
+    metavar="PATH|-",
+    help="Where to write the CSV.",
+)
+@click.option("--no-labels", is_flag=True, help="Leave out the true cluster (column 'label').")
+def datasets(
+    name: str | None,
+    n_samples: int,
+    n_features: int | None,
+    n_clusters: int | None,
+    seed: int,
+    output: str,
+    no_labels: bool,
+) -> int:
+    """Write a built-in data set as CSV (x1, x2, ..., label); list them without NAME.
+
+    \b
+    Example:
+      kmeanskit datasets smiley -n 2000 -o smiley.csv
+    """
+    if name is None:
+        for key in sorted(GENERATORS):
+            click.echo(f"{key:<12} {_first_line(GENERATORS[key].__doc__)}")
+        return OK
+    import inspect
+
+    make = GENERATORS[name]
+    accepted = inspect.signature(make).parameters
+    kwargs: dict[str, Any] = {"random_state": seed}
+    for option, value in (("n_features", n_features), ("n_clusters", n_clusters)):
+        if value is None:
+            continue
+        target = "n_rings" if option == "n_clusters" and "n_rings" in accepted else option
+        if target not in accepted:
+            flag = "-d/--n-features" if option == "n_features" else "-k/--n-clusters"
+            raise click.UsageError(f"{flag} does not apply to {name}")
+        kwargs[target] = value
+    X, y = make(n_samples, **kwargs)
+    header = [f"x{j + 1}" for j in range(X.shape[1])] + ([] if no_labels else ["label"])
+    lines = [",".join(header)]
+    rows = X.tolist()
+    if no_labels:
+        lines += [",".join(f"{v:.10g}" for v in row) for row in rows]
+    else:
+        pairs = zip(rows, y.tolist(), strict=True)
+        lines += [",".join(f"{v:.10g}" for v in row) + f",{c}" for row, c in pairs]
+    text = "\n".join(lines) + "\n"
+    if output == "-":
+        sys.stdout.write(text)
+    else:
+        with open(output, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    return OK
+
+
+def _version(dist: str) -> str | None:
     try:
-        cli.main(args=argv, prog_name="kmeanskit", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+@cli.command(short_help="Versions, BLAS and threads, for bug reports.")
+@_json_option("Print as JSON.")
+def info(as_json: bool) -> int:
+    """Versions, BLAS and threads: paste this into a bug report."""
+    import numba
+    from threadpoolctl import threadpool_info
+
+    deps = ["numpy", "numba", "scipy", "scikit-learn", "threadpoolctl", "click", "tqdm"]
+    extras = {"pyarrow": "parquet", "matplotlib": "plot"}
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    blas = [
+        {
+            k: p.get(k)
+            for k in ("internal_api", "version", "num_threads", "architecture", "filepath")
+        }
+        for p in threadpool_info()
+        if p.get("user_api") == "blas"
+    ]
+    report = {
+        "kmeanskit": kmeanskit.__version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        **{d: _version(d) for d in deps},
+        **{d: _version(d) for d in extras},
+        "cores": cores,
+        "numba_threads": int(numba.config.NUMBA_NUM_THREADS),
+        "blas": blas,
+    }
+    if as_json:
+        click.echo(json.dumps(report))
+        return OK
+    for key, value in report.items():
+        if key == "blas":
+            continue
+        if key in extras and value is None:
+            value = f'not installed (pip install "kmeanskit[{extras[key]}]")'
+        click.echo(f"{key:<14} {value}")
+    for lib in blas or [{}]:
+        text = (
+            f"{lib.get('internal_api')} {lib.get('version')}, {lib.get('num_threads')} threads, "
+            f"{lib.get('architecture')} ({lib.get('filepath')})"
+            if lib
+            else "none found"
+        )
+        click.echo(f"{'blas':<14} {text}")
+    return OK
+
+
+# -- entry point ----------------------------------------------------------------------
+
+
+def _code_for(exc: BaseException) -> tuple[int, str]:
+    """Exit code and message of an exception that escaped a command."""
+    if isinstance(exc, CommandError):
+        return exc.code, str(exc)
+    if isinstance(exc, click.UsageError):
+        message = exc.format_message().rstrip(".")
+        message = message[:1].lower() + message[1:]
+        if exc.ctx is not None:
+            message += f" (see '{exc.ctx.command_path} --help')"
+        return USAGE_ERROR, message
+    if isinstance(exc, click.ClickException):
+        return exc.exit_code, exc.format_message()
+    if isinstance(exc, kio.ColumnError):
+        return USAGE_ERROR, str(exc)
+    if isinstance(exc, ImportError) and "kmeanskit[" in str(exc):
+        return USAGE_ERROR, str(exc)
+    if isinstance(exc, ValueError):  # DataError, ModelFileError, and KMeans' input checks
+        return DATA_ERROR, str(exc)
+    if isinstance(exc, OSError):
+        name = exc.filename if exc.filename is not None else ""
+        return DATA_ERROR, f"{name}: {exc.strerror or exc}" if name else str(exc)
+    return INTERNAL_ERROR, (
+        f"unexpected {type(exc).__name__}: {exc} (this is a bug: run again as "
+        "'kmeanskit --debug ...' for the traceback and report it)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    state = {"debug": "--debug" in args}
+    try:
+        rv = cli.main(args=args, prog_name="kmeanskit", standalone_mode=False, obj=state)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.format_message(), err=True)
+        return USAGE_ERROR
     except click.exceptions.Abort:
-        click.echo("Interrupted.", err=True)
-        return 130
-    return 0
+        _err("error", "interrupted")
+        return INTERRUPTED
+    except KeyboardInterrupt:
+        _err("error", "interrupted")
+        return INTERRUPTED
+    except SystemExit as exc:  # click exits 1 on a closed pipe
+        return exc.code if isinstance(exc.code, int) else DATA_ERROR
+    except Exception as exc:
+        code, message = _code_for(exc)
+        if state["debug"]:
+            traceback.print_exc(file=sys.stderr)
+        _err("error", message)
+        return code
+    return rv if isinstance(rv, int) else OK
 
 
 if __name__ == "__main__":  # pragma: no cover
