@@ -13,7 +13,36 @@ import math
 import numpy as np
 
 from kmeanskit._config import CHUNK_ROWS
-from kmeanskit._kernels.seeding import candidate_potentials, update_closest
+from kmeanskit._kernels.seeding import (
+    MASK_BITS,
+    candidate_gains,
+    candidate_gains_serial,
+    candidate_reach,
+    draw_rows,
+    init_closest,
+    pivot_distances,
+    pivot_distances_serial,
+    refresh_bounds,
+    take_rows,
+    take_rows_serial,
+)
+
+#: Exact radii (and the set of pivots in use) are recomputed, one serial O(n) pass, after
+#: every step up to this one and then every ``_RADIUS_EVERY`` steps. In between, a
+#: centre's radius is the exact value of its last refresh (or of its creation): still an
+#: upper bound, as rows only ever leave a centre, but looser; and pivots no row uses any
+#: more still get their distances computed. The schedule depends on the step index alone,
+#: and the bounds only change speed, never results.
+_RADIUS_DENSE_STEPS = 32
+_RADIUS_EVERY = 4
+
+#: Up to this many features, dense chunks estimate all their pairs at once.
+_TILE_MAX_FEATURES = 32
+
+#: A pass with less work than this (rows scanned + features x distances computed) runs on
+#: the calling thread: waking the thread pool costs microseconds when the machine is idle,
+#: a scheduler slice when it is busy. Results are the same either way.
+_PARALLEL_MIN_WORK = 1 << 17
 
 
 def _draw(cumulative: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -25,6 +54,51 @@ def _draw(cumulative: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.minimum(idx, last)
 
 
+def _prune_slack(n_features: int) -> float:
+    """Factor ``s`` of the pruning test ``d(q, a)^2 < s * closest`` (4 in exact arithmetic).
+
+    Computed squared distances are sums of non-negative terms, each off by a relative
+    error of at most about ``n_features * 2**-53``; a relative margin far above that
+    keeps a row from being pruned when rounding would have let its computed distance
+    undercut ``closest``. The margin only costs a few needless distance evaluations.
+    """
+    return 4.0 * (1.0 + 1e-12 * (n_features + 16))
+
+
+def _prune_eps(n_features: int) -> float:
+    """Relative margin of the pivot test (see ``_prune_slack``: the same reasoning)."""
+    return 1e-12 * (n_features + 16)
+
+
+def _filter_params(dtype: np.dtype, n_features: int) -> list[float]:
+    """``(lo_factor, filter_max, filter_abs, tiles)``: float32 estimates of the gains pass.
+
+    An estimate ``est`` of a squared distance summed in float32 (see
+    ``_kernels.seeding._estimate``) is within a relative ``(n_features + 2) 2**-24`` of
+    the exact one. A pair is discarded only when ``est * lo_factor - filter_abs >=
+    closest``, with twice that margin (which also covers the float64 rounding of the
+    exact distance), an absolute term for subnormal rounding, and only below
+    ``filter_max`` (far from overflow): so no pair is discarded that the exact
+    computation would find below ``closest``, and results are those of the plain
+    algorithm. float64 rows get no estimate (``lo_factor = 0``): in float64 it would
+    cost as much as the exact distance. ``tiles``: whether dense chunks may estimate all
+    their pairs at once (pays off for a few features only).
+    """
+    if dtype != np.float32:
+        return [0.0, 0.0, 0.0, 0.0]
+    info = np.finfo(np.float32)
+    u = float(info.eps) / 2
+    lo_factor = 1.0 - 2.0 * (n_features + 8) * u
+    filter_max = float(info.max) * 1e-3
+    filter_abs = 2.0**10 * (n_features + 8) * float(info.smallest_subnormal)
+    tiles = 1.0 if n_features <= _TILE_MAX_FEATURES else 0.0
+    return [lo_factor, filter_max, filter_abs, tiles]
+
+
+def _refresh_due(step: int) -> bool:
+    return step <= _RADIUS_DENSE_STEPS or step % _RADIUS_EVERY == 0
+
+
 def kmeans_plusplus(
     X: np.ndarray,
     n_clusters: int,
@@ -34,52 +108,164 @@ def kmeans_plusplus(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Greedy k-means++ (Arthur & Vassilvitskii 2007; greedy variant as in scikit-learn).
 
-    Each step draws ``n_local_trials`` candidates (default ``2 + int(ln k)``) with
-    probability proportional to ``sample_weight * D(x)^2`` and keeps the one that lowers
-    the potential most.
+    The first centre is drawn with probability proportional to ``sample_weight``. Each
+    later step draws ``n_local_trials`` candidates (default ``2 + int(ln k)``) with
+    probability proportional to ``sample_weight * D(x)^2``, ``D`` the distance to the
+    nearest chosen centre, and keeps the one whose addition gives the lowest potential
+    ``sum(w * min(D^2, d(x, candidate)^2))``; the first candidate wins ties.
+
+    The result is that of the plain algorithm; it is computed faster by the triangle
+    inequality (Raff 2021, "Exact acceleration of k-means++ and k-means||"): a candidate
+    ``q`` cannot get nearer to a row than the row's centre ``a`` unless
+    ``d(q, a) < 2 D(x)``, nor unless ``d(q, p) - d(x, p) < D(x)`` for the row's *pivot*
+    ``p``, the nearest earlier candidate found; pairs that pass are estimated in float32
+    (float32 X) and computed exactly only when the estimate cannot rule them out. Draws
+    pick a chunk of rows from per-chunk potentials, then a row inside it, so no step
+    needs an O(n) cumulative sum. Extra memory is a few arrays of length n. Results do
+    not depend on the number of threads.
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), C-contiguous float
+    X : ndarray of shape (n_samples, n_features)
+        C-contiguous float32 or float64; never copied.
     n_clusters : int
-    sample_weight : ndarray of shape (n_samples,), same dtype as X
+        Number of centres to choose.
+    sample_weight : ndarray of shape (n_samples,)
+        Same dtype as X, non-negative, not all zero. Rows of weight 0 are never drawn
+        (unless every row of positive weight is already a centre: then there is no
+        potential left and the draw falls on row 0, as in scikit-learn).
     random_state : numpy.random.RandomState
+        Consumed as ``uniform(size=1)`` for the first centre, then
+        ``uniform(size=n_local_trials)`` per step.
     n_local_trials : int, optional
+        Candidates per step; None means ``2 + int(ln n_clusters)``.
 
     Returns
     -------
     centers : ndarray of shape (n_clusters, n_features), dtype of X
-    indices : ndarray of shape (n_clusters,), int64: the rows chosen
+    indices : ndarray of shape (n_clusters,), int64
+        The rows of X chosen, in order.
     """
     n, d = X.shape
     if n_local_trials is None:
         n_local_trials = 2 + int(math.log(n_clusters))
+    t = int(n_local_trials)
     centers = np.empty((n_clusters, d), dtype=X.dtype)
     indices = np.empty(n_clusters, dtype=np.int64)
-    weight = sample_weight.astype(np.float64)
 
-    weight_cum = np.cumsum(weight)
-    first = _draw(weight_cum, random_state.uniform(size=1) * weight_cum[-1])[0]
+    weight_cum = np.cumsum(sample_weight, dtype=np.float64)
+    first = int(_draw(weight_cum, random_state.uniform(size=1) * weight_cum[-1])[0])
+    del weight_cum
     centers[0] = X[first]
     indices[0] = first
-    closest = np.full(n, np.inf)
-    update_closest(X, X[first : first + 1], closest)
+    if n_clusters == 1:
+        return centers, indices
 
-    n_chunks = max(1, -(-n // CHUNK_ROWS))
-    pot_chunks = np.empty((n_chunks, n_local_trials))
-    for c in range(1, n_clusters):
-        pot_cum = np.cumsum(weight * closest)
-        draws = random_state.uniform(size=n_local_trials) * pot_cum[-1]
-        candidate_ids = _draw(pot_cum, draws)
-        candidates = np.ascontiguousarray(X[candidate_ids])
-        candidate_potentials(X, sample_weight, closest, candidates, pot_chunks)
-        # Summed over chunks in order (not by threads); first candidate wins ties.
-        best = int(np.argmin(pot_chunks.sum(axis=0)))
-        chosen = candidate_ids[best]
-        centers[c] = X[chosen]
-        indices[c] = chosen
-        update_closest(X, X[chosen : chosen + 1], closest)
+    state = _GreedyState(X, sample_weight, n_clusters, t, first)
+    candidate_ids = np.empty(t, dtype=np.int64)
+    for step in range(1, n_clusters):
+        chunk_cum = np.cumsum(state.chunk_mass)
+        draws = random_state.uniform(size=t) * chunk_cum[-1]
+        draw_rows(sample_weight, state.closest, chunk_cum, draws, candidate_ids)
+        best = state.score(centers, step, candidate_ids)
+        chosen = int(candidate_ids[best])
+        centers[step] = X[chosen]
+        indices[step] = chosen
+        state.take(step, best)
     return centers, indices
+
+
+class _GreedyState:
+    """Per-row state of greedy k-means++ between steps (see ``_kernels.seeding``).
+
+    O(n): squared distance to the nearest centre, its index, a pivot and the distance to
+    it, the improved-row lists of the last step; O(n / CHUNK_ROWS) per-chunk sums; O(k t)
+    per-centre bounds and candidate lists; O(n) pivots at most (only used ones are kept).
+    """
+
+    def __init__(
+        self, X: np.ndarray, sample_weight: np.ndarray, n_clusters: int, t: int, first: int
+    ) -> None:
+        n, d = X.shape
+        n_chunks = max(1, -(-n // CHUNK_ROWS))
+        self.X, self.sample_weight, self.t = X, sample_weight, t
+        self.closest = np.empty(n)
+        self.owner = np.empty(n, dtype=np.int32)
+        self.pivot = np.empty(n, dtype=np.int32)
+        self.pivot_r = np.empty(n)
+        self.chunk_mass = np.empty(n_chunks)
+        self.chunk_max = np.empty(n_chunks)
+        self.chunk_taken = np.empty(n_chunks, dtype=np.int64)
+        # Rows are compared with float64 copies of the chosen rows everywhere, so that
+        # the distance of a row to a point is the same bits in every kernel.
+        init_closest(
+            X, sample_weight, X[first : first + 1].astype(np.float64), self.closest,
+            self.owner, self.pivot, self.pivot_r, self.chunk_mass, self.chunk_max,
+        )  # fmt: skip
+        self.radius2 = np.zeros(n_clusters)
+        self.radius2[0] = self.chunk_max.max()
+        self.n_owned = np.zeros(n_clusters, dtype=np.int64)
+        self.n_owned[0] = n
+        self.pivot_rows = np.array([first], dtype=np.int64)
+        self.params = np.array([_prune_slack(d), _prune_eps(d), *_filter_params(X.dtype, d)])
+        self.n_reach = np.empty(n_clusters, dtype=np.int32)
+        self.reach = np.empty((n_clusters, t), dtype=np.int32)
+        self.reach_cc = np.empty((n_clusters, t))
+        self.min_cc = np.empty(n_clusters)
+        self.gain_chunks = np.empty((n_chunks, t))
+        self.n_improved = np.empty(n_chunks, dtype=np.int32)
+        self.improved_rows = np.empty(n, dtype=np.int32)
+        self.improved_bits = np.empty(n, dtype=np.uint64)
+        self.chunk_bits = np.empty(n_chunks, dtype=np.uint64)
+
+    def score(self, centers: np.ndarray, step: int, candidate_ids: np.ndarray) -> int:
+        """Index of the candidate whose addition lowers the potential most (first on ties)."""
+        X, d = self.X, self.X.shape[1]
+        self.candidates_x = X[candidate_ids]
+        self.candidates = self.candidates_x.astype(np.float64)
+        # This step's candidates become pivots too.
+        slot_base = self.pivot_rows.shape[0]
+        self.pivot_rows = np.concatenate([self.pivot_rows, candidate_ids])
+        cand_pivot = np.empty((self.pivot_rows.shape[0], self.t))
+        min_cp = np.empty(self.pivot_rows.shape[0])
+        parallel = self.pivot_rows.shape[0] * self.t * d >= _PARALLEL_MIN_WORK
+        (pivot_distances if parallel else pivot_distances_serial)(
+            X, self.pivot_rows, self.candidates, cand_pivot, min_cp
+        )
+        pairs = candidate_reach(
+            centers, step, self.candidates, self.radius2, self.n_owned, self.params[0],
+            self.n_reach, self.reach, self.reach_cc, self.min_cc,
+        )  # fmt: skip
+        parallel = X.shape[0] + pairs * d >= _PARALLEL_MIN_WORK
+        (candidate_gains if parallel else candidate_gains_serial)(
+            X, self.sample_weight, self.closest, self.owner, self.pivot, self.pivot_r,
+            self.candidates, self.candidates_x, self.n_reach, self.reach, self.reach_cc,
+            self.min_cc, cand_pivot, min_cp, slot_base, self.params, self.gain_chunks,
+            self.n_improved, self.improved_rows, self.improved_bits, self.chunk_bits,
+        )  # fmt: skip
+        # Potential with candidate q = potential - gain[q]: the lowest potential is the
+        # largest gain. Chunks are summed in index order; first candidate wins ties.
+        return int(np.argmax(self.gain_chunks.sum(axis=0)))
+
+    def take(self, step: int, best: int) -> None:
+        """Make candidate ``best`` of the last ``score`` centre ``step``."""
+        bit = np.uint64(1) << np.uint64(min(best, MASK_BITS - 1))
+        flagged = (self.chunk_bits & bit) != 0
+        parallel = int(self.n_improved[flagged].sum()) * self.X.shape[1] >= _PARALLEL_MIN_WORK
+        (take_rows if parallel else take_rows_serial)(
+            self.X, self.sample_weight, self.candidates[best : best + 1], bit, step,
+            self.n_improved, self.improved_rows, self.improved_bits, self.chunk_bits,
+            self.closest, self.owner, self.chunk_mass, self.chunk_max, self.chunk_taken,
+        )  # fmt: skip
+        self.radius2[step] = self.chunk_max.max()
+        self.n_owned[step] = self.chunk_taken.sum()
+        if _refresh_due(step):
+            kept = refresh_bounds(
+                self.closest, self.owner, self.pivot, self.pivot_rows,
+                self.radius2[: step + 1], self.n_owned[: step + 1],
+                np.empty(self.pivot_rows.shape[0], dtype=np.int64),
+            )  # fmt: skip
+            self.pivot_rows = self.pivot_rows[:kept].copy()
 
 
 def random_rows(
