@@ -15,6 +15,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 #: Rows per chunk: the unit of work of every kernel. Fixed, never derived from threads.
+#: numba compiles it into the kernels as a constant and its on-disk cache does not see
+#: a change here: after editing it, delete the cached ``*.nbi`` / ``*.nbc`` files.
 CHUNK_ROWS = 256
 
 #: Most row groups a pass is cut into. Each group owns one float64 (k, d) accumulator

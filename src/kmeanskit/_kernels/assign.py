@@ -60,13 +60,10 @@ def _gather_shifted(X, rows, m, shift, use_gemm, x_g, x_t, x_sq):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _gemm_scores(x_g, m, centers_s, c_sq, tile):
-    """``tile[j, q] = |c_j|^2 - 2 c_j . x_q`` for the first ``m`` gathered rows."""
+def _gemm_dots(x_g, m, centers_s, tile):
+    """``tile[j, q] = c_j . x_q`` for the first ``m`` gathered rows (the argmin turns
+    them into scores ``|c_j|^2 - 2 c_j . x_q`` on the fly, saving a pass over the tile)."""
     np.dot(centers_s, x_g[:m].T, tile)
-    for j in range(tile.shape[0]):
-        cj = c_sq[j]
-        for q in range(m):
-            tile[j, q] = cj - 2 * tile[j, q]
 
 
 # Not inlined, and no `contract` / `reassoc`: each score is the plain sum of squared
@@ -86,16 +83,18 @@ def _direct_scores(x_t, m, centers, tile):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _argmin_columns(tile, m, best, best_val, second_val, with_second):
-    """Smallest (and second smallest) score of each column; first row wins ties."""
+def _argmin_columns(tile, m, offset, scale, best, best_val, second_val, with_second):
+    """Smallest (and second smallest) score ``offset[j] + scale * tile[j, q]`` of each
+    column; first row wins ties. ``scale`` is -2 or 1, so the product is exact."""
     for q in range(m):
-        best_val[q] = tile[0, q]
+        best_val[q] = offset[0] + scale * tile[0, q]
         best[q] = 0
         second_val[q] = np.inf
     for j in range(1, tile.shape[0]):
+        off = offset[j]
         if with_second:
             for q in range(m):
-                v = tile[j, q]
+                v = off + scale * tile[j, q]
                 if v < best_val[q]:
                     second_val[q] = best_val[q]
                     best_val[q] = v
@@ -104,8 +103,9 @@ def _argmin_columns(tile, m, best, best_val, second_val, with_second):
                     second_val[q] = v
         else:
             for q in range(m):
-                if tile[j, q] < best_val[q]:
-                    best_val[q] = tile[j, q]
+                v = off + scale * tile[j, q]
+                if v < best_val[q]:
+                    best_val[q] = v
                     best[q] = j
 
 
@@ -167,6 +167,11 @@ def assign_pass(
         c_sq[j] = acc
         c_norm[j] = np.sqrt(acc64)
         c_sq_max = max(c_sq_max, acc64)
+    # Scores: |c|^2 - 2 c.x from the GEMM's dots, or the direct tile as it is.
+    if use_gemm:
+        offset, scale = c_sq, X.dtype.type(-2)
+    else:
+        offset, scale = np.zeros(k, dtype=X.dtype), X.dtype.type(1)
 
     for g in prange(n_groups):
         c_start = g * n_chunks // n_groups
@@ -211,10 +216,12 @@ def assign_pass(
                 _gather_shifted(X, rows, m, shift, use_gemm, x_g, x_t, x_sq)
                 tile = tile_buf[: k * m].reshape((k, m))
                 if use_gemm:
-                    _gemm_scores(x_g, m, centers_s, c_sq, tile)
+                    _gemm_dots(x_g, m, centers_s, tile)
                 else:
                     _direct_scores(x_t, m, centers_s, tile)
-                _argmin_columns(tile, m, best_q, best_val, second_val, mode != NO_BOUNDS)
+                _argmin_columns(
+                    tile, m, offset, scale, best_q, best_val, second_val, mode != NO_BOUNDS
+                )
                 for q in range(m):
                     i = rows[q]
                     label = best_q[q]
