@@ -715,7 +715,7 @@ _SIZED = ("n_features", "n_clusters", "n_rings")
 
 
 @cli.command(short_help="Write a built-in data set as CSV.")
-@click.argument("name", required=False, type=click.Choice(sorted(GENERATORS)))
+@click.argument("name", required=False, metavar="[NAME]", type=click.Choice(sorted(GENERATORS)))
 @click.option(
     "-n", "--n-samples", type=click.IntRange(min=1), default=1000, show_default=True, help="Rows."
 )
