@@ -88,3 +88,16 @@ def test_float32_data_far_from_the_origin_keeps_exact_labels():
     assert clear.mean() > 0.95
     np.testing.assert_array_equal(km.predict(X32)[clear], d2.argmin(axis=1)[clear])
     np.testing.assert_array_equal(km.labels_, km.predict(X32))
+
+
+def test_auto_scores_every_row_while_many_labels_move():
+    X, _ = blobs(n=6000, d=3, k=12, seed=6, cluster_std=2.5)
+    km = KMeans(12, init="random", n_init=1, random_state=3, tol=0).fit(X)
+    records = list(km.history_)
+    assert records[0].algorithm == "lloyd"
+    for prev, rec in zip(records, records[1:], strict=False):
+        dense = prev.n_changed / len(X) > 0.3
+        assert rec.algorithm == ("lloyd" if dense else "hamerly"), (prev, rec)
+    # The first pass changes every label, so the second scores every row too.
+    assert records[1].algorithm == "lloyd"
+    assert records[-1].algorithm == "hamerly"

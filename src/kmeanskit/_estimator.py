@@ -28,7 +28,7 @@ from kmeanskit.backends import get_backend
 
 _ALGORITHMS = ("auto", "lloyd", "elkan", "hamerly")
 #: What each accepted name runs. All are exact: the same labels from the same start.
-_BACKEND_ALGORITHM = {"auto": "hamerly", "lloyd": "lloyd", "elkan": "hamerly", "hamerly": "hamerly"}
+_BACKEND_ALGORITHM = {"auto": "auto", "lloyd": "lloyd", "elkan": "hamerly", "hamerly": "hamerly"}
 _FLOAT_DTYPES = (np.float64, np.float32)
 
 
@@ -115,8 +115,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         GEMM per chunk of rows). 'hamerly' keeps one distance bound per row (4 bytes)
         and scores only the rows whose bounds cannot prove their label. 'elkan' runs
         'hamerly' (it is exact and needs n x k bounds less memory than Elkan's), so code
-        written for scikit-learn runs unchanged. 'auto' picks 'hamerly'. What ran in
-        each iteration, and the fraction of rows it skipped, is in ``history_``.
+        written for scikit-learn runs unchanged. 'auto' scores every row while many
+        labels move (more than 30% in the previous iteration) and uses the bounds
+        once few do. What ran in each iteration, and the fraction of rows it skipped,
+        is in ``history_``.
     n_threads : int or None, default=None
         Threads for the numba kernels (BLAS runs one thread inside them). None or -1:
         all cores. Results do not depend on it.

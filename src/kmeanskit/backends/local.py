@@ -13,7 +13,12 @@ from kmeanskit.backends import Step
 from kmeanskit.backends.bounds import center_drift_other, center_separation, score_gamma
 
 #: Algorithms this backend runs; all give the labels of the dense pass.
-ALGORITHMS = ("lloyd", "hamerly")
+ALGORITHMS = ("lloyd", "hamerly", "auto")
+
+#: 'auto' scores every row (and refreshes the bounds) while more than this fraction of
+#: the labels changed in the previous pass: then the bounds would fail for most rows
+#: anyway, and their test and gather cost more than they save.
+AUTO_DENSE_WHILE_CHANGED = 0.3
 
 
 @dataclass
@@ -33,6 +38,7 @@ class LocalData:
     wsums: np.ndarray | None = None  # (n_groups, k) float64
     lower: np.ndarray | None = None  # (n,) float32 Hamerly lower bounds
     bound_centers: np.ndarray | None = None  # centres the bounds in `lower` refer to
+    changed_fraction: float = 1.0  # of the labels, in the previous pass
 
 
 class LocalBackend:
@@ -63,6 +69,7 @@ class LocalBackend:
     def begin(self, data: LocalData) -> None:
         data.labels.fill(-1)
         data.bound_centers = None
+        data.changed_fraction = 1.0
 
     def _pass(self, data: LocalData, centers: np.ndarray, accumulate: bool, mode: int) -> Step:
         centers = np.ascontiguousarray(centers, dtype=data.X.dtype)
@@ -128,9 +135,13 @@ class LocalBackend:
             mode = NO_BOUNDS
         elif data.bound_centers is None:
             mode = SET_BOUNDS
+        elif data.algorithm == "auto" and data.changed_fraction > AUTO_DENSE_WHILE_CHANGED:
+            mode = SET_BOUNDS
         else:
             mode = USE_BOUNDS
-        return self._pass(data, centers, accumulate=True, mode=mode)
+        step = self._pass(data, centers, accumulate=True, mode=mode)
+        data.changed_fraction = step.n_changed / max(1, data.X.shape[0])
+        return step
 
     def labels(self, data: LocalData, centers: np.ndarray) -> tuple[np.ndarray, float]:
         step = self._pass(data, centers, accumulate=False, mode=NO_BOUNDS)
