@@ -37,6 +37,7 @@ from sklearn.cluster import KMeans as SkKMeans
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_header  # noqa: E402
+from bench_lloyd import inertia64  # noqa: E402
 
 import kmeanskit  # noqa: E402
 from kmeanskit.datasets import make_blobs, make_uneven  # noqa: E402
@@ -209,20 +210,6 @@ def bkmeans_version() -> str | None:
 
 
 # -- measuring ----------------------------------------------------------------------
-
-
-def inertia64(X: np.ndarray, centers: np.ndarray) -> float:
-    """Sum of squared distances of the rows of X to their nearest centre, in float64."""
-    C = np.asarray(centers, dtype=np.float64)
-    half_norms = 0.5 * np.einsum("ij,ij->i", C, C)
-    rows = max(1, 2**21 // max(C.shape[0], X.shape[1]))
-    total = 0.0
-    for start in range(0, X.shape[0], rows):
-        x = np.asarray(X[start : start + rows], dtype=np.float64)
-        labels = np.argmin(half_norms - x @ C.T, axis=1)
-        diff = x - C[labels]
-        total += float(np.einsum("ij,ij->", diff, diff))
-    return total
 
 
 def run_contender(
