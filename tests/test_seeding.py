@@ -205,3 +205,25 @@ def test_k_means_function_equals_estimator(X, init):
     np.testing.assert_array_equal(out[1], labels)
     assert out[2] == inertia
     assert out[3] == km.n_iter_
+
+
+def test_farthest_init_follows_the_traversal():
+
+    from kmeanskit._init import initial_centers
+
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [10.0, 0.0], [10.0, 5.0], [-3.0, 0.0]])
+    w = np.ones(len(X))
+    centers = initial_centers(X, w, 3, "farthest", 0)
+    first = int(np.flatnonzero((X == centers[0]).all(1))[0])
+    chosen = [first]
+    for _ in range(2):
+        d = np.min([((X - X[c]) ** 2).sum(1) for c in chosen], axis=0)
+        chosen.append(int(np.argmax(d)))
+    np.testing.assert_array_equal(centers, X[chosen])
+    # Rows of weight 0 are never chosen, and too few positive rows is a clear error.
+    w0 = np.array([1.0, 1.0, 0.0, 0.0, 1.0])
+    assert not (initial_centers(X, w0, 3, "farthest", 1)[:, 0] == 10.0).any()
+    with pytest.raises(ValueError, match="positive sample_weight"):
+        initial_centers(X, w0, 4, "farthest", 1)
+    km = KMeans(3, init="farthest", random_state=0, n_init=1).fit(X)
+    assert km.cluster_centers_.shape == (3, 2)

@@ -22,8 +22,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from kmeanskit import _core
 from kmeanskit._config import resolve_n_threads, thread_limits
+from kmeanskit._init import INIT_METHODS, initial_centers
 from kmeanskit._init import kmeans_plusplus as _kmeans_plusplus
-from kmeanskit._init import random_rows
 from kmeanskit.backends import get_backend
 
 _ALGORITHMS = ("auto", "lloyd", "elkan", "hamerly")
@@ -87,11 +87,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     ----------
     n_clusters : int, default=8
         Number of clusters.
-    init : {'k-means++', 'random'}, callable or array of shape (n_clusters, n_features)
+    init : {'k-means++', 'random', 'farthest'}, callable or array of shape (n_clusters, n_features)
         How to choose the initial centres. 'k-means++' is greedy k-means++ with
         ``2 + int(ln k)`` candidates per step, weighted by ``sample_weight``;
         'random' picks ``n_clusters`` distinct rows with probability proportional to
-        their weight; a callable is called as ``init(X, n_clusters, random_state)``.
+        their weight; 'farthest' is farthest-point traversal (each next centre the
+        row farthest from those chosen, outlier-prone: for teaching); a callable is called as ``init(X, n_clusters, random_state)``.
     n_init : 'auto' or int, default='auto'
         Restarts; the run with the lowest inertia is kept. 'auto' means 1 for
         'k-means++' or an array, and 10 for 'random' or a callable (as scikit-learn).
@@ -196,10 +197,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             raise ValueError(f"n_init={self.n_init!r} must be 'auto' or an integer >= 1.")
         init = self.init
         if isinstance(init, str):
-            if init not in ("k-means++", "random"):
+            if init not in INIT_METHODS:
                 raise ValueError(
-                    f"init={init!r} must be 'k-means++', 'random', a callable or an array "
-                    "of shape (n_clusters, n_features)."
+                    f"init={init!r} must be one of {tuple(INIT_METHODS)}, a callable or an "
+                    "array of shape (n_clusters, n_features)."
                 )
         elif not callable(init):
             self._check_init_array(np.asarray(init), n_features)
@@ -233,20 +234,18 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     def _init_fn(self, X: np.ndarray, sample_weight: np.ndarray) -> _core.InitFn:
         init, k = self.init, self.n_clusters
 
-        def initial_centers(seed: int | None) -> np.ndarray:
-            rs = np.random.RandomState(seed)
-            if isinstance(init, str) and init == "k-means++":
-                return _kmeans_plusplus(X, k, sample_weight, rs)[0]
+        def centers_of(seed: int | None) -> np.ndarray:
             if isinstance(init, str):
-                return random_rows(X, k, sample_weight, rs)[0]
+                return initial_centers(X, sample_weight, k, init, seed)
             if callable(init):
+                rs = np.random.RandomState(seed)
                 centers = np.asarray(init(X, k, random_state=rs))
             else:
                 centers = np.asarray(init)
             self._check_init_array(centers, X.shape[1])
             return np.ascontiguousarray(centers, dtype=X.dtype)
 
-        return initial_centers
+        return centers_of
 
     # -- fit --------------------------------------------------------------------
 

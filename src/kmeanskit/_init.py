@@ -286,3 +286,52 @@ def random_rows(
         X.shape[0], size=n_clusters, replace=False, p=weight / weight.sum()
     )
     return X[indices].copy(), indices.astype(np.int64)
+
+
+def farthest_points(
+    X: np.ndarray,
+    n_clusters: int,
+    sample_weight: np.ndarray,
+    random_state: np.random.RandomState,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Farthest-point traversal (Gonzalez 1985): a first row drawn by weight, then each
+    next centre is the row (of positive weight) farthest from the centres chosen so far,
+    the lowest index among ties. A 2-approximation of the k-centre problem; sensitive to
+    outliers by design."""
+    positive = sample_weight > 0
+    n_positive = int(np.count_nonzero(positive))
+    if n_positive < n_clusters:
+        raise ValueError(
+            f"init='farthest' needs n_clusters={n_clusters} rows of positive sample_weight, "
+            f"but only {n_positive} have one. Lower n_clusters or use init='k-means++'."
+        )
+    weight = sample_weight.astype(np.float64)
+    first = int(_draw(np.cumsum(weight), random_state.uniform(0, weight.sum(), 1))[0])
+    indices = np.empty(n_clusters, dtype=np.int64)
+    indices[0] = first
+    closest = np.full(X.shape[0], np.inf)
+    closest[~positive] = -1.0
+    for j in range(1, n_clusters):
+        diff = X - X[indices[j - 1]]
+        np.minimum(closest, np.einsum("ij,ij->i", diff, diff, dtype=np.float64), out=closest)
+        closest[~positive] = -1.0
+        indices[j] = int(np.argmax(closest))
+    return X[indices].copy(), indices
+
+
+#: The named initialisations and the functions that run them.
+INIT_METHODS = {
+    "k-means++": kmeans_plusplus,
+    "random": random_rows,
+    "farthest": farthest_points,
+}
+
+
+def initial_centers(
+    X: np.ndarray, sample_weight: np.ndarray, n_clusters: int, method: str, seed: int | None
+) -> np.ndarray:
+    """The initial centres of one restart: ``method`` (a name in ``INIT_METHODS``) run
+    with ``np.random.RandomState(seed)``. The estimator, the CLI and ``trace`` all call
+    this, so the same seed gives the same start everywhere."""
+    rs = np.random.RandomState(seed)
+    return INIT_METHODS[method](X, n_clusters, sample_weight, rs)[0]
