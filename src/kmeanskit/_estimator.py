@@ -92,7 +92,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         ``2 + int(ln k)`` candidates per step, weighted by ``sample_weight``;
         'random' picks ``n_clusters`` distinct rows with probability proportional to
         their weight; 'farthest' is farthest-point traversal (each next centre the
-        row farthest from those chosen, outlier-prone: for teaching); a callable is called as ``init(X, n_clusters, random_state)``.
+        row farthest from those chosen, outlier-prone: for teaching); a callable is
+        called as ``init(X, n_clusters, random_state)``.
     n_init : 'auto' or int, default='auto'
         Restarts; the run with the lowest inertia is kept. 'auto' means 1 for
         'k-means++' or an array, and 10 for 'random' or a callable (as scikit-learn).
