@@ -71,7 +71,8 @@ def test_search_history_tells_what_happened():
     assert [c.cycle for c in cycles] == list(range(1, len(cycles) + 1))
     best = [c.best_inertia for c in cycles]
     assert all(b2 <= b1 for b1, b2 in zip(best, best[1:], strict=False))
-    assert best[-1] == km.inertia_
+    # The kept solution is then polished by Lloyd at the fit's tolerance: never worse.
+    assert km.inertia_ <= best[-1]
     first = km.history_.restarts[km.history_.best_restart].inertia
     assert best[0] <= first
     # Every cycle that was not accepted lowered the depth; the search ends at depth 1 failing.

@@ -12,7 +12,8 @@ such a solution with two moves, repeated:
   with ``k`` centroids.
 
 A cycle is kept when it lowers the inertia by more than a relative ``improve_tol``;
-otherwise the depth ``m`` drops by one. The search ends at depth 0.
+otherwise the depth ``m`` drops by one. The search ends at depth 0, and Lloyd then
+polishes the kept solution at the fit's own tolerance (cycles run at a looser one).
 
 What is ours: it runs on the same driver and backend as the fit (exact passes, the
 bounds of ``algorithm='auto'`` skip the rows a move cannot affect, so a Lloyd run after a
@@ -39,6 +40,15 @@ DEFAULT_DEPTH = 5
 _OFFSET = 0.01
 
 _NEIGHBOUR_BLOCK = 512
+
+#: A cycle's Lloyd runs stop at this multiple of the fit's tolerance: their tails change
+#: the inertia by little and no decision; the kept solution is polished at the fit's own
+#: tolerance at the end. Measured: half the search's iterations, the same success rates.
+_CYCLE_TOL_FACTOR = 10.0
+
+#: A cycle is kept only if it lowers the inertia by more than this relative amount (or
+#: ``tol`` if larger): with ``tol=0`` the search would otherwise chase rounding errors.
+_MIN_IMPROVEMENT = 1e-6
 
 
 def nearest_other(centers: np.ndarray) -> np.ndarray:
@@ -113,7 +123,9 @@ def breathe(
     wide: dict[int, object] = {}  # data prepared for k + m clusters, by m
     best = run
     best.labels = np.array(run.labels, copy=True)
+    first_iters, polish_iters = run.n_iter, 0
     records: list[SearchRecord] = []
+    cycle_tol = tol * _CYCLE_TOL_FACTOR
     m = depth
     error, _ = backend.cluster_costs(data, best.centers)
     while m > 0:
@@ -122,12 +134,12 @@ def breathe(
             wide[m] = backend.prepare(X, sample_weight, k + m)
         grown = breathe_in(best.centers, error, total_weight, m, rng)
         backend.begin(wide[m])
-        big = lloyd(backend, wide[m], grown, max_iter=max_iter, tol=tol)
+        big = lloyd(backend, wide[m], grown, max_iter=max_iter, tol=cycle_tol)
         _, utility = backend.cluster_costs(wide[m], big.centers)
         shrunk = breathe_out(big.centers, utility, m)
         backend.begin(data)
-        small = lloyd(backend, data, shrunk, max_iter=max_iter, tol=tol)
-        accepted = small.inertia < best.inertia * (1.0 - improve_tol)
+        small = lloyd(backend, data, shrunk, max_iter=max_iter, tol=cycle_tol)
+        accepted = small.inertia < best.inertia * (1.0 - max(improve_tol, _MIN_IMPROVEMENT))
         if accepted:
             small.labels = np.array(small.labels, copy=True)
             best = small
@@ -145,4 +157,12 @@ def breathe(
                 seconds=time.perf_counter() - start,
             )
         )
+    if any(r.accepted for r in records) and cycle_tol > tol:
+        backend.begin(data)
+        polished = lloyd(backend, data, best.centers, max_iter=max_iter, tol=tol)
+        polished.labels = np.array(polished.labels, copy=True)
+        best, polish_iters = polished, polished.n_iter
+    # n_iter counts every Lloyd iteration spent on the kept solution: its restart, the
+    # cycles and the polish.
+    best.n_iter = first_iters + sum(r.n_iter for r in records) + polish_iters
     return best, records
