@@ -100,6 +100,7 @@ def lloyd(
     max_iter: int,
     tol: float,
     verbose: bool = False,
+    exact_end: bool = True,
 ) -> RunResult:
     """Lloyd iterations from ``centers`` until no label changes, the squared centre
     shift is at most ``tol`` (already scaled), or ``max_iter``.
@@ -107,6 +108,9 @@ def lloyd(
     Iteration ``i`` assigns the rows to the centres it starts from and moves every
     centre to the mean of its rows. The labels returned always belong to the
     returned centres: after a stop on ``tol`` or ``max_iter`` a final assignment runs.
+    With ``exact_end=False`` it does not: the labels and inertia are those of the last
+    pass, which scored the centres before the last move (an upper bound on the
+    returned centres' inertia). The global search uses that to save a pass per run.
     """
     iterations: list[IterationRecord] = []
     stop_reason = "max_iter"
@@ -140,7 +144,10 @@ def lloyd(
             stop_reason = "tol"
             break
     if stop_reason != "no_change" or not step.final:
-        labels, inertia = backend.labels(data, centers)
+        if exact_end:
+            labels, inertia = backend.labels(data, centers)
+        else:
+            labels, inertia = step.labels, step.inertia
     return RunResult(
         centers=centers,
         labels=labels,

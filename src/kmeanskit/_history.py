@@ -97,6 +97,9 @@ class SearchRecord:
         Lloyd iterations of the cycle (both runs).
     seconds : float
         Wall time of the cycle.
+    method : str
+        ``"breathe"``, or ``"optimal-1d"`` for one-dimensional data, where one step
+        (dynamic programming, depth 0) gives the optimum.
     """
 
     cycle: int
@@ -106,6 +109,7 @@ class SearchRecord:
     accepted: bool
     n_iter: int
     seconds: float
+    method: str = "breathe"
 
 
 @dataclass(frozen=True)
