@@ -231,6 +231,10 @@ def export_page(
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     css = (STATIC / "style.css").read_text(encoding="utf-8")
     html = html.replace('<link rel="stylesheet" href="static/style.css">', f"<style>{css}</style>")
+    # No Python behind the page: forbid every network request, inline code only.
+    csp = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
+    html = html.replace('<meta charset="utf-8">', f'<meta charset="utf-8">\n{meta}', 1)
     data_tag = f"<script>window.KMEANS_OFFLINE = {_script(json.dumps(offline))};</script>"
     scripts = "".join(
         f"<script>{_script((STATIC / name).read_text(encoding='utf-8'))}</script>"
