@@ -341,6 +341,7 @@
     const tag = ev.target.tagName;
     if ((tag === "INPUT" && !["checkbox", "range"].includes(ev.target.type)) || tag === "SELECT" || tag === "TEXTAREA") return;
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (ev.key === " " && tag === "BUTTON") return; // the focused button takes the space
     if (KEYS[ev.key]) {
       ev.preventDefault();
       actions[KEYS[ev.key]]();
