@@ -100,9 +100,9 @@ const KPlot = (() => {
     ctx.rotate(-Math.PI / 2);
     ctx.fillText(labels[1] || "", 0, 0);
     ctx.restore();
-    ctx.textAlign = "right";
-    ctx.fillText(String(fmt(view.dy(H - view.margin))), view.margin - 12, H - view.margin);
-    ctx.fillText(String(fmt(view.dy(view.margin))), view.margin - 12, view.margin + 10);
+    ctx.textAlign = "left";  // inside the left margin, never clipped by the canvas edge
+    ctx.fillText(String(fmt(view.dy(H - view.margin))), 2, H - view.margin);
+    ctx.fillText(String(fmt(view.dy(view.margin))), 2, view.margin + 10);
   }
 
   // The main plot. o: {view, xy, labels, cxy, trails (list of cxy per frame), changed,
@@ -234,8 +234,9 @@ const KPlot = (() => {
       ctx.arc(px(o.mark), py(o.values[o.mark]), 8, 0, 2 * Math.PI);
       ctx.stroke();
       ctx.fillStyle = "#D55E00";
-      ctx.textAlign = "left";
-      ctx.fillText(o.markLabel || "", px(o.mark) + 10, py(o.values[o.mark]) - 8);
+      const right = px(o.mark) > W - 60;
+      ctx.textAlign = right ? "right" : "left";
+      ctx.fillText(o.markLabel || "", px(o.mark) + (right ? -10 : 10), py(o.values[o.mark]) - 8);
     }
     if (o.ticks) {
       ctx.fillStyle = "#333";
