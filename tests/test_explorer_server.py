@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -106,6 +107,19 @@ def test_file_from_the_command_line_is_fitted_in_full_and_projected(server):
     assert np.allclose(comps @ comps.T, np.eye(2), atol=1e-12)
     _, t = get(server, "/api/trace?data=file&k=3&seed=1")
     assert np.array(t["centers"]).shape == (3, 3)
+
+
+@pytest.mark.parametrize("init", ["random", "k-means++"])
+def test_page_and_cli_fit_give_the_same_run(server, capsys, init):
+    _, t = get(server, f"/api/trace?data=file&k=3&init={quote(init)}&seed=2")
+    args = ["--init", init, "--n-init", "1", "--seed", "2", "--tol", "0", "--max-iter", "100"]
+    assert cli.main(["fit", server.store.file.source, "-k", "3", *args, "--json", "-q"]) == 0
+    fit = json.loads(capsys.readouterr().out)
+    assert (fit["inertia"], fit["centers"], fit["n_iter"]) == (
+        t["inertia"],
+        t["centers"],
+        t["n_iter"],
+    )
 
 
 def test_lab_runs_every_seed_with_both_inits(server):

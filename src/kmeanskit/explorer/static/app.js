@@ -180,8 +180,19 @@
     $("back").disabled = $("reset").disabled = !fr || S.f === 0;
     $("play").disabled = !next && !S.timer;
     $("play").textContent = S.timer ? "pause" : "play";
+    showCommand();
     writeURL();
     publish();
+  }
+
+  // For the command line's file, the `kmeanskit fit` call that gives this very run.
+  function showCommand() {
+    const on = S.p.data === "file" && ["k-means++", "random"].includes(S.p.init) && !S.p.std && !OFF;
+    $("cli").hidden = !on;
+    if (on) {
+      $("cli").querySelector("code").textContent = `kmeanskit fit ${S.cfg.file} -k ${S.p.k} ` +
+        `--init ${S.p.init} --n-init 1 --seed ${S.p.seed} --tol 0 --max-iter 100`;
+    }
   }
 
   // What tests and curious users read: the page's whole state.
