@@ -74,6 +74,8 @@
     for (const key of ["n", "noise", "dseed", "k", "seed", "init"]) $(key).value = S.p[key];
     $("preset").value = S.p.data;
     $("std").checked = !!S.p.std;
+    // n, noise and the data seed shape generated data only, not a file.
+    if (!OFF) for (const id of ["n", "noise", "dseed", "regenerate"]) $(id).disabled = !isPreset();
   }
 
   async function loadData() {
