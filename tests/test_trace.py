@@ -108,3 +108,22 @@ def test_bad_arguments(data, kw, match):
     args = {"n_clusters": 3, **kw}
     with pytest.raises(ValueError, match=match):
         kmeanskit.trace(data, args.pop("n_clusters"), **args)
+
+
+def test_weights_and_duplicate_points_match_kmeans():
+    X, _ = make_blobs(300, 2, 4, random_state=2)
+    w = np.random.default_rng(0).uniform(0.0, 3.0, size=len(X))
+    t = kmeanskit.trace(X, 4, init="random", random_state=5, sample_weight=w)
+    km = reference(4, init="random", random_state=5, tol=0.0).fit(X, sample_weight=w)
+    assert np.array_equal(t.centers, km.cluster_centers_) and t.inertia == km.inertia_
+    for f in t.frames[2::2]:  # updates: weighted means
+        for j in np.unique(f.labels):
+            rows = f.labels == j
+            mean = np.average(X[rows], axis=0, weights=w[rows])
+            assert np.allclose(f.centers[j], mean, atol=1e-9)
+    X = np.repeat(np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 5.0]]), 20, axis=0)
+    t = kmeanskit.trace(X, 5, init="random", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fewer distinct clusters than k
+        km = reference(5, init="random", random_state=0, tol=0.0).fit(X)
+    assert np.array_equal(t.labels, km.labels_) and t.inertia == km.inertia_ == 0.0
