@@ -4,6 +4,7 @@ from kmeanskit import metrics
 from kmeanskit._choose_k import ChooseKResult, choose_k
 from kmeanskit._estimator import KMeans, k_means, kmeans_plusplus
 from kmeanskit._history import FitHistory, IterationRecord, RestartRecord
+from kmeanskit._trace import Frame, Trace, trace
 from kmeanskit.model_io import load_model, save_model
 
 __version__ = "0.1.0"
@@ -11,9 +12,11 @@ __version__ = "0.1.0"
 __all__ = [
     "ChooseKResult",
     "FitHistory",
+    "Frame",
     "IterationRecord",
     "KMeans",
     "RestartRecord",
+    "Trace",
     "__version__",
     "choose_k",
     "k_means",
@@ -21,4 +24,5 @@ __all__ = [
     "load_model",
     "metrics",
     "save_model",
+    "trace",
 ]

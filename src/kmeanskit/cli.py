@@ -881,6 +881,85 @@ def info(as_json: bool) -> int:
     return OK
 
 
+@cli.command(short_help="Step through K-means in a local web page.")
+@click.argument("data", required=False)
+@click.option(
+    "-k",
+    "--n-clusters",
+    type=click.IntRange(1, 40),
+    default=None,
+    help="Clusters to start with.  [default: the data set's]",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port on 127.0.0.1 (0: any free port).",
+)
+@click.option("--no-open", is_flag=True, help="Print the address but do not open a browser.")
+@click.option(
+    "--export",
+    "export_path",
+    metavar="PAGE.html",
+    help="Write one self-contained page (data and runs inlined) and exit.",
+)
+@_data_options
+def explore(
+    data: str | None,
+    n_clusters: int | None,
+    port: int,
+    no_open: bool,
+    export_path: str | None,
+    columns: str,
+    drop: tuple[str, ...],
+    drop_missing: bool,
+) -> int:
+    """Watch K-means assign and update, step by step, in your browser.
+
+    Serves a page on 127.0.0.1 only (nothing leaves the machine; no CDN, no fonts,
+    no analytics). DATA (optional) is read like 'fit' reads it; without it, pick a
+    built-in data set on the page. Every frame is computed by kmeanskit.trace, the
+    same code as 'fit'.
+
+    \b
+    Examples:
+      kmeanskit explore
+      kmeanskit explore smiley.csv -k 4 --drop label
+      kmeanskit explore --export kmeans.html -k 5
+    """
+    from kmeanskit.explorer import ExplorerServer, Store, export_page, serve
+    from kmeanskit.explorer.data import MAX_ROWS
+
+    table = None
+    if data is not None:
+        table = _read(data, columns, drop, drop_missing, quiet=False)
+        n = table.X.shape[0]
+        if n > MAX_ROWS:
+            raise kio.DataError(
+                f"{table.source} has {n} rows; the explorer draws at most {MAX_ROWS}: "
+                "explore a sample, or use 'kmeanskit fit' for the whole file"
+            )
+        if n_clusters is not None and n_clusters > n:
+            raise kio.DataError(f"{table.source} has {n} rows, fewer than k={n_clusters}: lower -k")
+    store = Store(table)
+    if export_path is not None:
+        params = {"data": "file" if table is not None else "blobs"}
+        if n_clusters is not None:
+            params["k"] = str(n_clusters)
+        elif table is None:
+            params["k"] = "5"
+        export_page(export_path, store, params)
+        click.echo(f"wrote {export_path}", err=True)
+        return OK
+    try:
+        server = ExplorerServer(store, port, n_clusters)
+    except OSError as exc:
+        raise click.UsageError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror})") from None
+    serve(server, open_browser=not no_open)
+    return OK
+
+
 # -- entry point ----------------------------------------------------------------------
 
 
