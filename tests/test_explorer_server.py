@@ -112,7 +112,8 @@ def test_file_from_the_command_line_is_fitted_in_full_and_projected(server):
 @pytest.mark.parametrize("init", ["random", "k-means++"])
 def test_page_and_cli_fit_give_the_same_run(server, capsys, init):
     _, t = get(server, f"/api/trace?data=file&k=3&init={quote(init)}&seed=2")
-    args = ["--init", init, "--n-init", "1", "--seed", "2", "--tol", "0", "--max-iter", "100"]
+    args = ["--init", init, "--n-init", "1", "--search", "none", "--seed", "2", "--tol", "0"]
+    args += ["--max-iter", "100"]
     assert cli.main(["fit", server.store.file.source, "-k", "3", *args, "--json", "-q"]) == 0
     fit = json.loads(capsys.readouterr().out)
     assert (fit["inertia"], fit["centers"], fit["n_iter"]) == (

@@ -150,8 +150,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     inertia_ : float
         Weighted sum of squared distances to the nearest centre, accumulated in float64.
     n_iter_ : int
-        Iterations of the Lloyd run that produced the kept centres (the kept restart,
-        or the last accepted search cycle).
+        Iterations of the Lloyd run that produced the kept centres: the kept restart,
+        or, when the search improved on it, its last Lloyd run (the polish). All
+        iterations spent are in ``history_`` (restarts and search cycles).
     converged_ : bool
         False when the kept restart stopped at ``max_iter``.
     stop_reason_ : {'no_change', 'tol', 'max_iter'}

@@ -124,7 +124,6 @@ def breathe(
     wide: dict[int, object] = {}  # data prepared for k + m clusters, by m
     best = run
     best.labels = np.array(run.labels, copy=True)
-    first_iters, polish_iters = run.n_iter, 0
     records: list[SearchRecord] = []
     cycle_tol = tol * _CYCLE_TOL_FACTOR
     m = depth
@@ -163,10 +162,7 @@ def breathe(
         backend.begin(data)
         polished = lloyd(backend, data, best.centers, max_iter=max_iter, tol=tol)
         polished.labels = np.array(polished.labels, copy=True)
-        best, polish_iters = polished, polished.n_iter
-    # n_iter counts every Lloyd iteration spent on the kept solution: its restart, the
-    # cycles and the polish.
-    best.n_iter = first_iters + sum(r.n_iter for r in records) + polish_iters
+        best = polished
     return best, records
 
 
@@ -229,5 +225,4 @@ def optimal_1d(
     if not accepted:  # only rounding (float32 centres) can get here
         return run, [record]
     best.labels = np.array(best.labels, copy=True)
-    best.n_iter += run.n_iter
     return best, [record]

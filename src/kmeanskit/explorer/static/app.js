@@ -193,7 +193,7 @@
     $("cli").hidden = !on;
     if (on) {
       $("cli").querySelector("code").textContent = `kmeanskit fit ${S.cfg.file} -k ${S.p.k} ` +
-        `--init ${S.p.init} --n-init 1 --seed ${S.p.seed} --tol 0 --max-iter 100`;
+        `--init ${S.p.init} --n-init 1 --search none --seed ${S.p.seed} --tol 0 --max-iter 100`;
     }
   }
 
