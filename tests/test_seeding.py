@@ -227,3 +227,52 @@ def test_farthest_init_follows_the_traversal():
         initial_centers(X, w0, 4, "farthest", 1)
     km = KMeans(3, init="farthest", random_state=0, n_init=1).fit(X)
     assert km.cluster_centers_.shape == (3, 2)
+
+
+def test_afk_mc2_seeds_like_plain_kmeans_plusplus():
+    from kmeanskit._init import afk_mc2
+    from kmeanskit._init import kmeans_plusplus as kpp
+
+    X, _ = blobs(n=4000, d=4, k=20, seed=3)
+    w = np.ones(len(X))
+
+    def seed_inertia(centers):
+        return naive_inertia(X, centers, naive_labels(X, centers))
+
+    rs = np.random.RandomState
+    afk = np.mean([seed_inertia(afk_mc2(X, 20, w, rs(s))[0]) for s in range(8)])
+    plain = np.mean([seed_inertia(kpp(X, 20, w, rs(s), n_local_trials=1)[0]) for s in range(8)])
+    assert afk < 1.5 * plain  # an approximation of plain k-means++ (1.28x here)
+    # Bit-identical for a seed, and never a row of weight 0 or a repeated row.
+    c1, i1 = afk_mc2(X, 20, w, np.random.RandomState(5))
+    c2, i2 = afk_mc2(X, 20, w, np.random.RandomState(5))
+    np.testing.assert_array_equal(c1, c2)
+    assert len(set(i1.tolist())) == 20
+    w0 = w.copy()
+    w0[: len(X) // 2] = 0.0
+    _, idx = afk_mc2(X, 20, w0, np.random.RandomState(0))
+    assert np.all(idx >= len(X) // 2)
+    with pytest.raises(ValueError, match="positive sample_weight"):
+        afk_mc2(X, 20, np.zeros(len(X)) + (np.arange(len(X)) < 5), np.random.RandomState(0))
+    km = KMeans(20, init="afk-mc2", random_state=0).fit(X)
+    assert km.inertia_ <= 1.01 * KMeans(20, random_state=0).fit(X).inertia_
+
+
+def test_init_size_seeds_on_a_reported_subsample(capsys):
+    from kmeanskit._init import initial_centers
+    from kmeanskit._init import kmeans_plusplus as kpp
+
+    X, _ = blobs(n=3000, d=3, k=6, seed=2)
+    w = np.ones(len(X))
+    sub = initial_centers(X, w, 6, "k-means++", 11, init_size=500)
+    # The subsample is drawn first, then seeded on as if it were the data.
+    rs = np.random.RandomState(11)
+    rows = np.sort(rs.choice(len(X), size=500, replace=False))
+    np.testing.assert_array_equal(sub, kpp(X[rows], 6, w[rows], rs)[0])
+    km = KMeans(6, init_size=500, random_state=0, verbose=1).fit(X)
+    assert km.init_size_ == 500
+    assert "Seeding on 500 of 3000 rows (init_size)." in capsys.readouterr().out
+    assert KMeans(6, random_state=0).fit(X).init_size_ == 3000
+    assert KMeans(6, init_size=10**6, random_state=0).fit(X).init_size_ == 3000
+    with pytest.raises(ValueError, match="init_size=3 must be None"):
+        KMeans(6, init_size=3).fit(X)

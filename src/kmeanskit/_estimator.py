@@ -89,16 +89,19 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     ----------
     n_clusters : int, default=8
         Number of clusters.
-    init : {'k-means++', 'random', 'farthest'}, callable or array of shape (n_clusters, n_features)
+    init : {'k-means++', 'random', 'farthest', 'afk-mc2'}, callable or array of shape (k, d)
         How to choose the initial centres. 'k-means++' is greedy k-means++ with
         ``2 + int(ln k)`` candidates per step, weighted by ``sample_weight``;
         'random' picks ``n_clusters`` distinct rows with probability proportional to
         their weight; 'farthest' is farthest-point traversal (each next centre the
-        row farthest from those chosen, outlier-prone: for teaching); a callable is
+        row farthest from those chosen, outlier-prone: for teaching); 'afk-mc2' is
+        k-means++ by Markov chains (Bachem et al. 2016): one pass over the data instead
+        of k, for very large n (it approximates plain, not greedy, k-means++); a callable is
         called as ``init(X, n_clusters, random_state)``.
     n_init : 'auto' or int, default='auto'
         Restarts; the run with the lowest inertia is kept. 'auto' means 1 for
-        'k-means++' or an array, and 10 for 'random' or a callable (as scikit-learn).
+        'k-means++' (also 'afk-mc2', 'farthest') or an array, and 10 for 'random' or a
+        callable (as scikit-learn).
     max_iter : int, default=300
         Most Lloyd iterations per restart.
     tol : float, default=1e-4
@@ -138,6 +141,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         not a local optimum. None never searches: scikit-learn's behaviour (``init`` then
         Lloyd, best of
         ``n_init``). What each cycle did is in ``history_.search``.
+    init_size : int or None, default=None
+        Rows the seeding sees: None for all; an integer below ``n_samples`` draws that
+        many rows uniformly (without replacement, from each restart's seed) and seeds
+        on them alone. Lloyd and the search always use every row. The rows used are
+        reported in ``init_size_``.
     n_threads : int or None, default=None
         Threads for the numba kernels (BLAS runs one thread inside them). None or -1:
         all cores. Results do not depend on it.
@@ -156,6 +164,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     converged_ : bool
         False when the kept restart stopped at ``max_iter``.
     stop_reason_ : {'no_change', 'tol', 'max_iter'}
+    init_size_ : int
+        Rows the seeding saw (``n_samples`` unless ``init_size`` subsampled them).
     history_ : FitHistory
         One record per iteration of the kept restart (inertia, squared centre shift,
         labels changed, empty clusters relocated, seconds) and one per restart
@@ -179,6 +189,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         copy_x: bool = True,
         algorithm: str = "auto",
         search: str | None = "auto",
+        init_size: int | None = None,
         n_threads: int | None = None,
     ) -> None:
         self.n_clusters = n_clusters
@@ -191,6 +202,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.copy_x = copy_x
         self.algorithm = algorithm
         self.search = search
+        self.init_size = init_size
         self.n_threads = n_threads
 
     # -- parameters -------------------------------------------------------------
@@ -212,6 +224,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             raise ValueError(f"tol={self.tol!r} must be a number >= 0.")
         if self.algorithm not in _ALGORITHMS:
             raise ValueError(f"algorithm={self.algorithm!r} must be one of {_ALGORITHMS}.")
+        size = self.init_size
+        if size is not None and (
+            isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < k
+        ):
+            raise ValueError(
+                f"init_size={size!r} must be None (seed on every row) or an integer >= "
+                f"n_clusters={k}."
+            )
         if self.search not in _SEARCHES:
             raise ValueError(
                 f"search={self.search!r} must be one of {_SEARCHES}; None gives "
@@ -253,7 +273,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 )
                 return 1
             return int(self.n_init)
-        if isinstance(self.init, str) and self.init == "k-means++":
+        if isinstance(self.init, str) and self.init in ("k-means++", "afk-mc2", "farthest"):
             return 1
         if isinstance(self.init, str) or callable(self.init):
             return 10
@@ -264,7 +284,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
         def centers_of(seed: int | None) -> np.ndarray:
             if isinstance(init, str):
-                return initial_centers(X, sample_weight, k, init, seed)
+                return initial_centers(X, sample_weight, k, init, seed, self.init_size)
             if callable(init):
                 rs = np.random.RandomState(seed)
                 centers = np.asarray(init(X, k, random_state=rs))
@@ -332,6 +352,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         else:
             seeds = [int(s) for s in random_state.randint(np.iinfo(np.int32).max, size=n_init)]
         search = self._search_fn(X, sample_weight, random_state)
+        if self.verbose and self.init_size is not None and self.init_size < X.shape[0]:
+            print(f"Seeding on {self.init_size} of {X.shape[0]} rows (init_size).")
 
         result = _core.fit(
             get_backend(X, _BACKEND_ALGORITHM[self.algorithm]),
@@ -353,6 +375,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.converged_ = result.converged
         self.stop_reason_ = result.stop_reason
         self.history_ = result.history
+        given = not isinstance(self.init, str)
+        self.init_size_ = (
+            X.shape[0] if given or self.init_size is None else min(self.init_size, X.shape[0])
+        )
         self._n_threads = n_threads
         if not result.converged:
             warnings.warn(

@@ -228,7 +228,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 )
 @click.option(
     "--init",
-    type=click.Choice(["k-means++", "random", "farthest"]),
+    type=click.Choice(["k-means++", "random", "farthest", "afk-mc2"]),
     default="k-means++",
     show_default=True,
     help="How to pick the initial centres.",
