@@ -7,12 +7,13 @@ number of threads: that is what makes results bit-identical for any ``n_threads`
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator
 
 import numba
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 #: Rows per chunk: the unit of work of every kernel. Fixed, never derived from threads.
 #: numba compiles it into the kernels as a constant and its on-disk cache does not see
@@ -90,13 +91,20 @@ def thread_limits(n_threads: int) -> Iterator[None]:
     The previous numba thread count and BLAS limits are restored on exit, even when
     the body raises.
     """
-    # numba's np.dot calls scipy's BLAS; load it now so threadpoolctl limits it too.
-    import scipy.linalg.cython_blas  # noqa: F401
-
     previous = numba.get_num_threads()
     numba.set_num_threads(n_threads)
     try:
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _blas_controller().limit(limits=1, user_api="blas"):
             yield
     finally:
         numba.set_num_threads(previous)
+
+
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    """The BLAS libraries to limit, found once: scanning the process's libraries costs
+    milliseconds, more than a whole fit of a small data set."""
+    # numba's np.dot calls scipy's BLAS; load it first so the controller sees it too.
+    import scipy.linalg.cython_blas  # noqa: F401
+
+    return ThreadpoolController()

@@ -20,6 +20,11 @@ ALGORITHMS = ("lloyd", "hamerly", "auto")
 #: anyway, and their test and gather cost more than they save.
 AUTO_DENSE_WHILE_CHANGED = 0.3
 
+#: 'auto' keeps no bounds when a dense pass is this little work (rows x centres x
+#: features): the bounds' per-pass bookkeeping (centre drifts and separations) would
+#: cost more than the scores they save.
+AUTO_DENSE_BELOW_WORK = 1 << 21
+
 
 @dataclass
 class LocalData:
@@ -131,7 +136,9 @@ class LocalBackend:
         )
 
     def step(self, data: LocalData, centers: np.ndarray) -> Step:
-        if data.algorithm == "lloyd":
+        n, d = data.X.shape
+        small = n * centers.shape[0] * d < AUTO_DENSE_BELOW_WORK
+        if data.algorithm == "lloyd" or (data.algorithm == "auto" and small):
             mode = NO_BOUNDS
         elif data.bound_centers is None:
             mode = SET_BOUNDS
