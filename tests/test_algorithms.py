@@ -90,9 +90,12 @@ def test_float32_data_far_from_the_origin_keeps_exact_labels():
     np.testing.assert_array_equal(km.labels_, km.predict(X32))
 
 
-def test_auto_scores_every_row_while_many_labels_move():
+def test_auto_scores_every_row_while_many_labels_move(monkeypatch):
+    from kmeanskit.backends import local
+
+    monkeypatch.setattr(local, "AUTO_DENSE_BELOW_WORK", 0)
     X, _ = blobs(n=6000, d=3, k=12, seed=6, cluster_std=2.5)
-    km = KMeans(12, init="random", n_init=1, random_state=3, tol=0).fit(X)
+    km = KMeans(12, init="random", n_init=1, random_state=3, tol=0, search=None).fit(X)
     records = list(km.history_)
     assert records[0].algorithm == "lloyd"
     for prev, rec in zip(records, records[1:], strict=False):
@@ -101,3 +104,9 @@ def test_auto_scores_every_row_while_many_labels_move():
     # The first pass changes every label, so the second scores every row too.
     assert records[1].algorithm == "lloyd"
     assert records[-1].algorithm == "hamerly"
+
+
+def test_auto_keeps_no_bounds_for_small_passes():
+    X, _ = blobs(n=600, d=3, k=12, seed=6, cluster_std=2.5)
+    km = KMeans(12, init="random", n_init=1, random_state=3, tol=0, search=None).fit(X)
+    assert {r.algorithm for r in km.history_} == {"lloyd"}
