@@ -4,6 +4,7 @@ from kmeanskit import metrics
 from kmeanskit._choose_k import ChooseKResult, choose_k
 from kmeanskit._estimator import KMeans, k_means, kmeans_plusplus
 from kmeanskit._history import FitHistory, IterationRecord, RestartRecord
+from kmeanskit._minibatch import MiniBatchKMeans
 from kmeanskit.model_io import load_model, save_model
 
 __version__ = "0.1.0"
@@ -13,6 +14,7 @@ __all__ = [
     "FitHistory",
     "IterationRecord",
     "KMeans",
+    "MiniBatchKMeans",
     "RestartRecord",
     "__version__",
     "choose_k",
