@@ -143,7 +143,7 @@ class MiniBatchState:
 
     def __init__(self, centers: np.ndarray) -> None:
         k, d = centers.shape
-        self.centers = np.ascontiguousarray(centers)
+        self.centers = np.array(centers, order="C")  # a copy: the buffers are reused
         self.counts = np.zeros(k)
         self.n_since_reassign = 0
         self._new = np.empty_like(self.centers)
