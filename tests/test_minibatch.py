@@ -1,6 +1,8 @@
 """MiniBatchKMeans: the steps against a naive reference, reproducibility, partial_fit,
 seeding on a subsample, quality next to scikit-learn's, and bad input."""
 
+import json
+
 import numpy as np
 import pytest
 from conftest import blobs, rows_as_init
@@ -229,3 +231,32 @@ def test_partial_fit_rejects_another_width():
     model = MiniBatchKMeans(2, random_state=0).partial_fit(X)
     with pytest.raises(ValueError, match="features"):
         model.partial_fit(X[:, :2])
+
+
+def test_cli_fit_mini_batch_writes_a_kmeans_model(capsys, tmp_path):
+    from kmeanskit import cli
+
+    X, _ = blobs(n=2000, d=2, k=4, seed=3)
+    csv = tmp_path / "data.csv"
+    np.savetxt(csv, X, delimiter=",", header="a,b", comments="")
+    model_path, labels_path = tmp_path / "m.json", tmp_path / "labels.csv"
+    args = ["fit", str(csv), "-k", "4", "--mini-batch", "--batch-size", "100", "--seed", "3"]
+    code = cli.main([*args, "-o", str(model_path), "--labels", str(labels_path), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    summary = json.loads(out)
+    # The same fit as the Python API with the CLI's settings (--tol off unless given).
+    expected = MiniBatchKMeans(4, batch_size=100, max_iter=300, random_state=3).fit(X)
+    assert summary["mini_batch"] == {
+        "n_steps": expected.n_steps_,
+        "batch_size": 100,
+        "init_size": 300,
+    }
+    assert summary["stop_reason"] == expected.stop_reason_
+    assert "the model is a k-means model with these centres" in err
+    loaded = load_model(model_path)
+    assert_allclose(loaded.cluster_centers_, expected.cluster_centers_, rtol=1e-15)
+    labels = np.loadtxt(labels_path, delimiter=",", skiprows=1, dtype=int)[:, 1]
+    assert_array_equal(labels, expected.labels_)
+    assert cli.main([*args, "--tol", "1e-4", "-q", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["stop_reason"] == "tol"
