@@ -130,6 +130,7 @@ def test_partial_fit_seeds_on_first_batch_and_counts_steps():
     rows = rs.randint(0, 300, 100)
     seed = int(rs.randint(np.iinfo(np.int32).max))
     assert model.history_.inits[0].seed == seed
+    assert model.history_.inits[0].validation_inertia is None  # one candidate: not scored
     first = X[:300]
     init = initial_centers(first[rows], np.ones(100), 3, "k-means++", seed)
     one = MiniBatchKMeans(3, init=init, init_size=100, random_state=5).partial_fit(first)

@@ -350,7 +350,7 @@ class MiniBatchKMeans(
         self._state = _minibatch_core.MiniBatchState(centers)
         self.history_ = MiniBatchHistory(init_size=int(len(X_sub)), validation_size=0)
         self.history_.inits.append(
-            MiniBatchInit(0, seed, int(len(X_sub)), float("nan"), time.perf_counter() - start)
+            MiniBatchInit(0, seed, int(len(X_sub)), None, time.perf_counter() - start)
         )
         self.n_steps_ = 0
 

@@ -79,8 +79,9 @@ class MiniBatchInit:
         seed)`` on the subsample reproduces it. None when the centres were given.
     init_size : int
         Rows the seeding saw (drawn with replacement, as scikit-learn).
-    validation_inertia : float
-        Weighted inertia of the candidate on the validation rows (float64).
+    validation_inertia : float or None
+        Weighted inertia of the candidate on the validation rows (float64); None
+        where nothing was scored (the single seeding of ``partial_fit``).
     seconds : float
         Wall time of seeding plus validation.
     """
@@ -88,7 +89,7 @@ class MiniBatchInit:
     init: int
     seed: int | None
     init_size: int
-    validation_inertia: float
+    validation_inertia: float | None
     seconds: float
 
 
