@@ -187,6 +187,7 @@ def contenders() -> tuple[dict[str, Callable[[int, int], Any]], list[str]]:
     """name -> factory(k, seed) of an unfitted estimator; and notes."""
     out: dict[str, Callable[[int, int], Any]] = {
         "kmeanskit default": lambda k, s: kmeanskit.KMeans(k, random_state=s),
+        "kmeanskit search=None": lambda k, s: kmeanskit.KMeans(k, search=None, random_state=s),
         "sklearn n_init=1": lambda k, s: SkKMeans(k, random_state=s),
         "sklearn n_init=10": lambda k, s: SkKMeans(k, n_init=10, random_state=s),
     }
@@ -325,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=None, help="seeds 0..S-1 (default 20)")
     parser.add_argument("--sets", default=None, help="comma-separated; default: all")
     parser.add_argument("--quick", action="store_true", help="5 seeds, no birch1")
+    parser.add_argument(
+        "--contenders", default=None, help="comma-separated substrings of contender names"
+    )
     parser.add_argument("--out", type=Path, default=None, help="also write the markdown here")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")  # sklearn/bkmeans: "explicit initial centers" etc.
@@ -340,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
 
     load_before = os.getloadavg()
     factories, notes = contenders()
+    if args.contenders:
+        wanted = [w.strip() for w in args.contenders.split(",")]
+        factories = {n: f for n, f in factories.items() if any(w in n for w in wanted)}
     cases, data_notes = load_cases(names, args.data_dir)
     notes = data_notes + notes
     warm_up(factories)

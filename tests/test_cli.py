@@ -68,7 +68,8 @@ def test_fit_summary_json_and_verbose(capsys, data):
     assert summary["inertia"] == model.inertia_ and summary["n_iter"] == model.n_iter_
     assert summary["centers"] == model.cluster_centers_.tolist()
     keys = [line.split()[0] for line in err.splitlines()]
-    assert keys == ["data", "k", "iters", "stopped", "inertia", "time"]
+    assert keys == ["data", "k", "iters", "stopped", "inertia", "search", "time"]
+    assert summary["search_cycles"] == len(model.history_.search) > 0
     assert err.splitlines()[0] == f"data      {csv}: 300 rows x 2 columns (x1, x2)"
     code, out, err = run(capsys, "fit", csv, "-k", 4, "--columns", "x1,x2", "-v", "--n-init", 2)
     assert code == 0 and out == ""
@@ -345,9 +346,11 @@ def test_info_version_and_demo(capsys):
     assert run(capsys, "--version") == (0, f"kmeanskit, version {kmeanskit.__version__}\n", "")
     code, out, _ = run(capsys, "demo", "-n", 500, "-d", 2, "-k", 3)
     assert code == 0
-    assert [line.split()[0] for line in out.splitlines()] == [
-        "data", "k", "iters", "stopped", "inertia", "time"
+    keys = [line.split()[0] for line in out.splitlines()]
+    assert [key for key in keys if key != "search"] == [
+        "data", "k", "iters", "stopped", "inertia", "clusters", "time"
     ]  # fmt: skip
+    assert "clusters  0 of the 3 true clusters missed" in out
     assert out.startswith("data      500 x 2 float32 Gaussian blobs (seed 0)\nk         3\n")
 
 

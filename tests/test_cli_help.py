@@ -12,7 +12,7 @@ import pytest
 from kmeanskit import cli
 
 GOLDEN = Path(__file__).parent / "golden"
-COMMANDS = ["", "fit", "predict", "evaluate", "choose-k", "datasets", "info", "demo"]
+COMMANDS = ["", "fit", "predict", "evaluate", "choose-k", "datasets", "info", "demo", "explore"]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c or "kmeanskit")

@@ -5,6 +5,7 @@ from kmeanskit._choose_k import ChooseKResult, choose_k
 from kmeanskit._estimator import KMeans, k_means, kmeans_plusplus
 from kmeanskit._history import FitHistory, IterationRecord, RestartRecord
 from kmeanskit._minibatch import MiniBatchKMeans
+from kmeanskit._trace import Frame, Trace, trace
 from kmeanskit.model_io import load_model, save_model
 
 __version__ = "0.1.0"
@@ -12,10 +13,12 @@ __version__ = "0.1.0"
 __all__ = [
     "ChooseKResult",
     "FitHistory",
+    "Frame",
     "IterationRecord",
     "KMeans",
     "MiniBatchKMeans",
     "RestartRecord",
+    "Trace",
     "__version__",
     "choose_k",
     "k_means",
@@ -23,4 +26,5 @@ __all__ = [
     "load_model",
     "metrics",
     "save_model",
+    "trace",
 ]

@@ -21,6 +21,10 @@ from kmeanskit.backends import Backend, Step
 #: Returns the initial centres of a restart from its seed (None for given centres).
 InitFn = Callable[[int | None], np.ndarray]
 
+#: Improves the kept run: ``search(backend, data, run, tol)`` with ``tol`` scaled; returns
+#: the improved run and the records of what it tried (see ``_search.breathe``).
+SearchFn = Callable[[Backend, object, "RunResult", float], tuple["RunResult", list]]
+
 
 @dataclass
 class RunResult:
@@ -96,6 +100,7 @@ def lloyd(
     max_iter: int,
     tol: float,
     verbose: bool = False,
+    exact_end: bool = True,
 ) -> RunResult:
     """Lloyd iterations from ``centers`` until no label changes, the squared centre
     shift is at most ``tol`` (already scaled), or ``max_iter``.
@@ -103,6 +108,9 @@ def lloyd(
     Iteration ``i`` assigns the rows to the centres it starts from and moves every
     centre to the mean of its rows. The labels returned always belong to the
     returned centres: after a stop on ``tol`` or ``max_iter`` a final assignment runs.
+    With ``exact_end=False`` it does not: the labels and inertia are those of the last
+    pass, which scored the centres before the last move (an upper bound on the
+    returned centres' inertia). The global search uses that to save a pass per run.
     """
     iterations: list[IterationRecord] = []
     stop_reason = "max_iter"
@@ -136,7 +144,10 @@ def lloyd(
             stop_reason = "tol"
             break
     if stop_reason != "no_change" or not step.final:
-        labels, inertia = backend.labels(data, centers)
+        if exact_end:
+            labels, inertia = backend.labels(data, centers)
+        else:
+            labels, inertia = step.labels, step.inertia
     return RunResult(
         centers=centers,
         labels=labels,
@@ -159,8 +170,10 @@ def fit(
     tol: float,
     n_threads: int,
     verbose: bool = False,
+    search: SearchFn | None = None,
 ) -> FitResult:
-    """Run one Lloyd per seed and keep the lowest inertia (the first among ties).
+    """Run one Lloyd per seed, keep the lowest inertia (the first among ties), then let
+    ``search`` improve it.
 
     ``tol`` is the user's relative tolerance; it is scaled by the mean feature
     variance here.
@@ -193,14 +206,24 @@ def fit(
                 best, best_index = run, r
                 # The backend reuses its label buffer in the next restart.
                 best.labels = np.array(run.labels, copy=True)
-    assert best is not None
+        assert best is not None
+        search_records: list = []
+        if search is not None:
+            best, search_records = search(backend, data, best, tol)
+            if verbose:
+                print(f"Search: {len(search_records)} cycles, inertia {best.inertia:.6g}.")
     return FitResult(
         centers=best.centers,
         labels=best.labels,
         inertia=best.inertia,
         n_iter=best.n_iter,
         stop_reason=best.stop_reason,
-        history=FitHistory(iterations=best.iterations, restarts=restarts, best_restart=best_index),
+        history=FitHistory(
+            iterations=best.iterations,
+            restarts=restarts,
+            best_restart=best_index,
+            search=search_records,
+        ),
     )
 
 

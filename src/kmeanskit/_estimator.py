@@ -5,6 +5,7 @@ This is the only module that imports scikit-learn, and it uses its public API on
 
 from __future__ import annotations
 
+import functools
 import numbers
 import warnings
 from typing import Any
@@ -20,7 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from kmeanskit import _core
+from kmeanskit import _core, _search
 from kmeanskit._config import resolve_n_threads, thread_limits
 from kmeanskit._init import INIT_METHODS, initial_centers
 from kmeanskit._init import kmeans_plusplus as _kmeans_plusplus
@@ -30,6 +31,7 @@ _ALGORITHMS = ("auto", "lloyd", "elkan", "hamerly")
 #: What each accepted name runs. All are exact: the same labels from the same start.
 _BACKEND_ALGORITHM = {"auto": "auto", "lloyd": "lloyd", "elkan": "hamerly", "hamerly": "hamerly"}
 _FLOAT_DTYPES = (np.float64, np.float32)
+_SEARCHES = ("auto", "breathe", None)
 
 
 def _validate_array(estimator: Any, X: Any, *, reset: bool, what: str = "X") -> np.ndarray:
@@ -121,6 +123,21 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         labels move (more than 30% in the previous iteration) and uses the bounds
         once few do. What ran in each iteration, and the fraction of rows it skipped,
         is in ``history_``.
+    search : {'auto', 'breathe'} or None, default='auto'
+        Global search after Lloyd, to escape the local optimum Lloyd stops in
+        (breathing, Fritzke 2020: add centroids beside those of largest error, Lloyd,
+        remove those of lowest utility, Lloyd; keep the cycle only if the inertia drops
+        by more than a relative ``tol``; repeat with fewer centroids until none helps).
+        It runs once, on the kept restart, and never returns a higher inertia than plain
+        Lloyd from the same ``random_state``. 'auto' searches when kmeanskit chooses the
+        start (a named ``init``) and not when you give the centres (an array or a
+        callable), so Lloyd runs from them exactly as in scikit-learn; 'breathe' always
+        searches. On one-dimensional data 'auto' returns the optimal clustering
+        (dynamic programming over the sorted values, as Ckmeans.1d.dp; O(k n log n),
+        used while ``k n log2(n) <= 2e9``, about 10 s, and breathing above that),
+        not a local optimum. None never searches: scikit-learn's behaviour (``init`` then
+        Lloyd, best of
+        ``n_init``). What each cycle did is in ``history_.search``.
     n_threads : int or None, default=None
         Threads for the numba kernels (BLAS runs one thread inside them). None or -1:
         all cores. Results do not depend on it.
@@ -133,14 +150,17 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     inertia_ : float
         Weighted sum of squared distances to the nearest centre, accumulated in float64.
     n_iter_ : int
-        Iterations of the kept restart.
+        Iterations of the Lloyd run that produced the kept centres: the kept restart,
+        or, when the search improved on it, its last Lloyd run (the polish). All
+        iterations spent are in ``history_`` (restarts and search cycles).
     converged_ : bool
         False when the kept restart stopped at ``max_iter``.
     stop_reason_ : {'no_change', 'tol', 'max_iter'}
     history_ : FitHistory
         One record per iteration of the kept restart (inertia, squared centre shift,
         labels changed, empty clusters relocated, seconds) and one per restart
-        (seed, initial and final inertia, iterations, stop reason).
+        (seed, initial and final inertia, iterations, stop reason), and one per cycle of
+        the global search (depth, inertia, accepted, iterations, seconds).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when X has string column names.
@@ -158,6 +178,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         random_state: Any = None,
         copy_x: bool = True,
         algorithm: str = "auto",
+        search: str | None = "auto",
         n_threads: int | None = None,
     ) -> None:
         self.n_clusters = n_clusters
@@ -169,6 +190,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.random_state = random_state
         self.copy_x = copy_x
         self.algorithm = algorithm
+        self.search = search
         self.n_threads = n_threads
 
     # -- parameters -------------------------------------------------------------
@@ -190,6 +212,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             raise ValueError(f"tol={self.tol!r} must be a number >= 0.")
         if self.algorithm not in _ALGORITHMS:
             raise ValueError(f"algorithm={self.algorithm!r} must be one of {_ALGORITHMS}.")
+        if self.search not in _SEARCHES:
+            raise ValueError(
+                f"search={self.search!r} must be one of {_SEARCHES}; None gives "
+                "scikit-learn's behaviour (k-means++ then Lloyd, best of n_init)."
+            )
         if self.n_init != "auto" and (
             isinstance(self.n_init, bool)
             or not isinstance(self.n_init, numbers.Integral)
@@ -248,6 +275,33 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
         return centers_of
 
+    def _search_fn(
+        self, X: np.ndarray, sample_weight: np.ndarray, random_state: np.random.RandomState
+    ) -> _core.SearchFn | None:
+        # 'auto' searches when kmeanskit chose the start; given centres (an array or a
+        # callable) get plain Lloyd from them, as in scikit-learn.
+        chosen_start = isinstance(self.init, str)
+        k = self.n_clusters
+        if self.search is None or self.n_clusters < 2:
+            return None
+        if self.search == "auto" and not chosen_start:
+            return None
+        if self.search == "auto" and X.shape[1] == 1 and _search.optimal_1d_fits(*X.shape, k):
+            return functools.partial(
+                _search.optimal_1d, X=X, sample_weight=sample_weight, max_iter=self.max_iter
+            )
+        # Drawn after the restarts' seeds, so those stay what scikit-learn's would be.
+        seed = int(random_state.randint(np.iinfo(np.int32).max))
+        return functools.partial(
+            _search.breathe,
+            X=X,
+            sample_weight=sample_weight,
+            depth=_search.DEFAULT_DEPTH,
+            max_iter=self.max_iter,
+            improve_tol=float(self.tol),
+            seed=seed,
+        )
+
     # -- fit --------------------------------------------------------------------
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
@@ -277,6 +331,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             seeds: list[int | None] = [None]
         else:
             seeds = [int(s) for s in random_state.randint(np.iinfo(np.int32).max, size=n_init)]
+        search = self._search_fn(X, sample_weight, random_state)
 
         result = _core.fit(
             get_backend(X, _BACKEND_ALGORITHM[self.algorithm]),
@@ -289,6 +344,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             tol=float(self.tol),
             n_threads=n_threads,
             verbose=bool(self.verbose),
+            search=search,
         )
         self.cluster_centers_ = result.centers
         self.labels_ = result.labels

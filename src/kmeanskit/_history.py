@@ -78,8 +78,45 @@ class RestartRecord:
 
 
 @dataclass(frozen=True)
+class SearchRecord:
+    """One breathing cycle.
+
+    Attributes
+    ----------
+    cycle : int
+        1-based index.
+    depth : int
+        Centroids added and then removed (``m``).
+    inertia : float
+        Inertia after the cycle (its Lloyd run with ``k`` centroids).
+    best_inertia : float
+        Lowest inertia so far, this cycle included.
+    accepted : bool
+        Whether the cycle lowered the inertia enough to be kept.
+    n_iter : int
+        Lloyd iterations of the cycle (both runs).
+    seconds : float
+        Wall time of the cycle.
+    method : str
+        ``"breathe"``, or ``"optimal-1d"`` for one-dimensional data, where one step
+        (dynamic programming, depth 0) gives the optimum.
+    """
+
+    cycle: int
+    depth: int
+    inertia: float
+    best_inertia: float
+    accepted: bool
+    n_iter: int
+    seconds: float
+    method: str = "breathe"
+
+
+@dataclass(frozen=True)
 class FitHistory:
-    """The iterations of the kept restart, and a summary of every restart.
+    """The iterations of the kept run, a summary of every restart, and the cycles of the
+    global search (empty when none ran). When the search improved the solution, the
+    iterations are those of its last accepted Lloyd run.
 
     Iterating over it (or indexing, ``len``) walks the iterations of the kept run.
     """
@@ -87,6 +124,7 @@ class FitHistory:
     iterations: list[IterationRecord] = field(default_factory=list)
     restarts: list[RestartRecord] = field(default_factory=list)
     best_restart: int = 0
+    search: list[SearchRecord] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.iterations)
@@ -103,4 +141,5 @@ class FitHistory:
             "best_restart": self.best_restart,
             "iterations": [asdict(r) for r in self.iterations],
             "restarts": [asdict(r) for r in self.restarts],
+            "search": [asdict(r) for r in self.search],
         }

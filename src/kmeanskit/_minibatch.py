@@ -162,6 +162,7 @@ class MiniBatchKMeans(
             max_iter=self.max_iter,
             tol=self.tol,
             random_state=self.random_state,
+            search=None,  # mini-batch runs no global search
             n_threads=self.n_threads,
         )
 

@@ -21,6 +21,7 @@ from importlib import metadata
 from typing import Any
 
 import click
+import numpy as np
 from click.core import ParameterSource
 
 import kmeanskit
@@ -228,10 +229,17 @@ def cli(ctx: click.Context, debug: bool) -> None:
 )
 @click.option(
     "--init",
-    type=click.Choice(["k-means++", "random"]),
+    type=click.Choice(["k-means++", "random", "farthest"]),
     default="k-means++",
     show_default=True,
     help="How to pick the initial centres.",
+)
+@click.option(
+    "--search",
+    type=click.Choice(["auto", "breathe", "none"]),
+    default="auto",
+    show_default=True,
+    help="Global search after Lloyd to escape its local optimum; none: plain Lloyd.",
 )
 @click.option(
     "--n-init",
@@ -264,8 +272,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
     "--mini-batch",
     is_flag=True,
     help="Mini-batch k-means: each step moves the centres on a random batch of rows "
-    "(faster on large data, a little higher inertia). --max-iter counts passes over "
-    "the data; --tol is off unless given.",
+    "(faster on large data, a little higher inertia). Then the most iterations are "
+    "passes over the data, and --tol is off unless given.",
 )
 @click.option(
     "--batch-size",
@@ -298,6 +306,7 @@ def fit(
     data: str,
     k: int,
     init: str,
+    search: str,
     n_init: int | None,
     max_iter: int,
     tol: float,
@@ -356,12 +365,16 @@ def fit(
         max_iter=max_iter,
         tol=tol,
         random_state=seed,
+        search=None if search == "none" else search,
         n_threads=threads,
         verbose=int(verbose or bar is not None),
     )
     if mini_batch:
         params = {p: getattr(model, p) for p in _SHARED_PARAMS}
-        if click.get_current_context().get_parameter_source("tol") is ParameterSource.DEFAULT:
+        source = click.get_current_context().get_parameter_source
+        if source("search") is not ParameterSource.DEFAULT and search != "none":
+            raise click.UsageError("--search runs after Lloyd: it does not apply to --mini-batch")
+        if source("tol") is ParameterSource.DEFAULT:
             # The per-step centre shift shrinks as the centres see more rows: the Lloyd
             # default would stop after a few steps. 0 is scikit-learn's default here.
             params["tol"] = 0.0
@@ -418,6 +431,7 @@ def fit(
         "stop_reason": model.stop_reason_,
         "converged": model.converged_,
         "inertia": model.inertia_,
+        "search_cycles": len(model.history_.search) if hasattr(model, "history_") else 0,
         "seconds": seconds,
         "model": model_path,
         "labels": labels_path,
@@ -457,6 +471,18 @@ def _fit_summary(
     ]
     if mini_batch_note:
         lines.insert(3, ("batches", mini_batch_note))
+    cycles = model.history_.search if hasattr(model, "history_") else None
+    if cycles:
+        start = model.history_.restarts[model.history_.best_restart].inertia
+        kept = sum(c.accepted for c in cycles)
+        lines.insert(
+            5,
+            (
+                "search",
+                f"{len(cycles)} cycles, {kept} kept: inertia {start:.6g} -> "
+                f"{model.inertia_:.6g} ({100 * (1 - model.inertia_ / start):.2f}% lower)",
+            ),
+        )
     for name, path in (("model", model_path), ("labels", labels_path), ("plot", plot_path)):
         if path:
             lines.append((name, "standard output" if path == "-" else path))
@@ -742,7 +768,7 @@ def choose_k(
 @click.option("--threads", default=None, type=int, help="Threads (default: all cores).")
 def demo(n_samples: int, n_features: int, n_clusters: int, seed: int, threads: int | None) -> None:
     """Fit KMeans on generated Gaussian blobs and print a summary of the fit."""
-    X, _ = make_blobs(n_samples, n_features, n_clusters, random_state=seed, dtype="float32")
+    X, y = make_blobs(n_samples, n_features, n_clusters, random_state=seed, dtype="float32")
     click.echo(f"data      {n_samples} x {n_features} float32 Gaussian blobs (seed {seed})")
     start = time.perf_counter()
     model = kmeanskit.KMeans(n_clusters, random_state=seed, n_threads=threads).fit(X)
@@ -751,6 +777,16 @@ def demo(n_samples: int, n_features: int, n_clusters: int, seed: int, threads: i
     click.echo(f"iters     {model.n_iter_}")
     click.echo(f"stopped   {model.stop_reason_} (converged: {model.converged_})")
     click.echo(f"inertia   {model.inertia_:.6g}")
+    cycles = model.history_.search
+    if cycles:
+        first = model.history_.restarts[model.history_.best_restart].inertia
+        click.echo(
+            f"search    {len(cycles)} cycles, {sum(c.accepted for c in cycles)} kept: "
+            f"{100 * (1 - model.inertia_ / first):.2f}% below plain Lloyd's {first:.6g}"
+        )
+    truth = np.array([X[y == j].mean(axis=0) for j in range(n_clusters) if np.any(y == j)])
+    missed = kmeanskit.metrics.centroid_index(model.cluster_centers_, truth)
+    click.echo(f"clusters  {missed} of the {len(truth)} true clusters missed (centroid index)")
     click.echo(f"time      {seconds:.3f} s (first run includes compiling the kernels)")
 
 
@@ -892,6 +928,85 @@ def info(as_json: bool) -> int:
             else "none found"
         )
         click.echo(f"{'blas':<14} {text}")
+    return OK
+
+
+@cli.command(short_help="Step through K-means in a local web page.")
+@click.argument("data", required=False)
+@click.option(
+    "-k",
+    "--n-clusters",
+    type=click.IntRange(1, 40),
+    default=None,
+    help="Clusters to start with.  [default: the data set's]",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port on 127.0.0.1 (0: any free port).",
+)
+@click.option("--no-open", is_flag=True, help="Print the address but do not open a browser.")
+@click.option(
+    "--export",
+    "export_path",
+    metavar="PAGE.html",
+    help="Write one self-contained page (data and runs inlined) and exit.",
+)
+@_data_options
+def explore(
+    data: str | None,
+    n_clusters: int | None,
+    port: int,
+    no_open: bool,
+    export_path: str | None,
+    columns: str,
+    drop: tuple[str, ...],
+    drop_missing: bool,
+) -> int:
+    """Watch K-means assign and update, step by step, in your browser.
+
+    Serves a page on 127.0.0.1 only (nothing leaves the machine; no CDN, no fonts,
+    no analytics). DATA (optional) is read like 'fit' reads it; without it, pick a
+    built-in data set on the page. Every frame is computed by kmeanskit.trace, the
+    same code as 'fit'.
+
+    \b
+    Examples:
+      kmeanskit explore
+      kmeanskit explore smiley.csv -k 4 --drop label
+      kmeanskit explore --export kmeans.html -k 5
+    """
+    from kmeanskit.explorer import ExplorerServer, Store, export_page, serve
+    from kmeanskit.explorer.data import MAX_ROWS
+
+    table = None
+    if data is not None:
+        table = _read(data, columns, drop, drop_missing, quiet=False)
+        n = table.X.shape[0]
+        if n > MAX_ROWS:
+            raise kio.DataError(
+                f"{table.source} has {n} rows; the explorer draws at most {MAX_ROWS}: "
+                "explore a sample, or use 'kmeanskit fit' for the whole file"
+            )
+        if n_clusters is not None and n_clusters > n:
+            raise kio.DataError(f"{table.source} has {n} rows, fewer than k={n_clusters}: lower -k")
+    store = Store(table)
+    if export_path is not None:
+        params = {"data": "file" if table is not None else "blobs"}
+        if n_clusters is not None:
+            params["k"] = str(n_clusters)
+        elif table is None:
+            params["k"] = "5"
+        export_page(export_path, store, params)
+        click.echo(f"wrote {export_path}", err=True)
+        return OK
+    try:
+        server = ExplorerServer(store, port, n_clusters)
+    except OSError as exc:
+        raise click.UsageError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror})") from None
+    serve(server, open_browser=not no_open)
     return OK
 
 

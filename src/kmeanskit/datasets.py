@@ -202,6 +202,168 @@ def make_smiley(
     return _finish(X, y, rng, dtype)
 
 
+def make_uniform(
+    n_samples: int = 10_000,
+    n_features: int = 2,
+    *,
+    random_state: int | None = 0,
+    dtype: type = np.float64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points spread uniformly over the unit square: no clusters at all.
+
+    K-means still cuts the square into k cells; different seeds cut it differently.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,), int64: all 0
+    """
+    rng = np.random.default_rng(random_state)
+    X = rng.uniform(0.0, 1.0, size=(n_samples, n_features))
+    return np.ascontiguousarray(X, dtype=dtype), np.zeros(n_samples, dtype=np.int64)
+
+
+def make_unequal_variance(
+    n_samples: int = 10_000,
+    n_features: int = 2,
+    n_clusters: int = 3,
+    *,
+    spread: float = 6.0,
+    random_state: int | None = 0,
+    dtype: type = np.float64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Equal-sized Gaussian blobs with very different spreads (std 0.3 to 2.5).
+
+    K-means draws its boundaries halfway between centres, so the wide blob loses its
+    outer points to the tight ones.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,), int64
+    """
+    if n_features < 1 or n_clusters < 1:
+        raise ValueError("n_features and n_clusters must be >= 1.")
+    rng = np.random.default_rng(random_state)
+    stds = np.linspace(2.5, 0.3, n_clusters)
+    centers = rng.uniform(-spread, spread, size=(n_clusters, n_features))
+    y = np.repeat(np.arange(n_clusters), _split(n_samples, np.ones(n_clusters)))
+    X = centers[y] + rng.normal(size=(n_samples, n_features)) * stds[y][:, None]
+    return _finish(X, y, rng, dtype)
+
+
+def make_smiley_outliers(
+    n_samples: int = 10_000,
+    *,
+    outliers: float = 0.03,
+    noise: float = 0.04,
+    random_state: int | None = 0,
+    dtype: type = np.float64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The smiley plus a fraction ``outliers`` of points scattered far around it (label 4).
+
+    Squared distances let a few far points pull a centroid away from its cluster.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+    y : ndarray of shape (n_samples,), int64: the smiley's labels, 4 for outliers
+    """
+    n_out = max(1, int(round(outliers * n_samples))) if n_samples > 1 else 0
+    X, y = make_smiley(n_samples - n_out, noise=noise, random_state=random_state)
+    rng = np.random.default_rng(None if random_state is None else random_state + 1)
+    angle = rng.uniform(0.0, 2 * np.pi, size=n_out)
+    radius = rng.uniform(2.0, 4.0, size=n_out)
+    far = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    return _finish(np.vstack([X, far]), np.concatenate([y, np.full(n_out, 4)]), rng, dtype)
+
+
+def make_packed_discs(
+    n_samples: int = 10_000,
+    n_discs: int = 7,
+    *,
+    noise: float = 0.0,
+    random_state: int | None = 0,
+    dtype: type = np.float64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform discs of radius 1 that touch, packed hexagonally (centre, then rings).
+
+    Clusters with no gap between them: many local optima of almost the same inertia.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+    y : ndarray of shape (n_samples,), int64: the disc
+    """
+    if n_discs < 1:
+        raise ValueError("n_discs must be >= 1.")
+    rng = np.random.default_rng(random_state)
+    centers = [(0.0, 0.0)]
+    ring = 1
+    while len(centers) < n_discs:
+        for side in range(6):
+            a, b = np.radians(60 * side), np.radians(60 * (side + 2))
+            for step in range(ring):
+                corner = 2 * ring * np.array([np.cos(a), np.sin(a)])
+                centers.append(tuple(corner + 2 * step * np.array([np.cos(b), np.sin(b)])))
+        ring += 1
+    c = np.array(centers[:n_discs])
+    y = np.arange(n_samples) % n_discs
+    r = np.sqrt(rng.uniform(size=n_samples))
+    t = rng.uniform(0.0, 2 * np.pi, size=n_samples)
+    X = c[y] + np.column_stack([r * np.cos(t), r * np.sin(t)])
+    X += rng.normal(scale=noise, size=X.shape) if noise > 0 else 0.0
+    return _finish(X, y, rng, dtype)
+
+
+def make_duplicates(
+    n_samples: int = 10_000,
+    n_distinct: int = 3,
+    *,
+    random_state: int | None = 0,
+    dtype: type = np.float64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``n_samples`` rows that are copies of only ``n_distinct`` points in 2-D.
+
+    With k above ``n_distinct`` some clusters must stay empty or share a point.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+    y : ndarray of shape (n_samples,), int64: the distinct point
+    """
+    if n_distinct < 1:
+        raise ValueError("n_distinct must be >= 1.")
+    rng = np.random.default_rng(random_state)
+    points = rng.uniform(-5.0, 5.0, size=(n_distinct, 2))
+    y = np.arange(n_samples) % n_distinct
+    return _finish(points[y], y, rng, dtype)
+
+
+def make_mixed_units(
+    n_samples: int = 10_000,
+    n_clusters: int = 3,
+    *,
+    scale: float = 1000.0,
+    random_state: int | None = 0,
+    dtype: type = np.float64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Blobs separated along x1 only, with a noise feature x2 in units ``scale`` times larger.
+
+    Unscaled, K-means clusters on x2's noise; standardised, it finds the blobs.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+    y : ndarray of shape (n_samples,), int64
+    """
+    rng = np.random.default_rng(random_state)
+    y = np.arange(n_samples) % n_clusters
+    x1 = 4.0 * y + rng.normal(scale=0.5, size=n_samples)
+    x2 = rng.normal(scale=scale, size=n_samples)
+    return _finish(np.column_stack([x1, x2]), y, rng, dtype)
+
+
 #: The built-in generators by name (``kmeanskit datasets`` writes them as CSV).
 GENERATORS = {
     "blobs": make_blobs,
@@ -210,4 +372,10 @@ GENERATORS = {
     "moons": make_moons,
     "rings": make_rings,
     "smiley": make_smiley,
+    "uniform": make_uniform,
+    "unequal-variance": make_unequal_variance,
+    "smiley-outliers": make_smiley_outliers,
+    "packed-discs": make_packed_discs,
+    "duplicates": make_duplicates,
+    "mixed-units": make_mixed_units,
 }

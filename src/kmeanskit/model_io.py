@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from kmeanskit._estimator import KMeans
-from kmeanskit._history import FitHistory, IterationRecord, RestartRecord
+from kmeanskit._history import FitHistory, IterationRecord, RestartRecord, SearchRecord
 
 __all__ = [
     "FORMAT",
@@ -373,11 +373,17 @@ def _record(cls: type, value: Any, where: str, fail: Any) -> Any:
 def _history(value: Any, fail: Any) -> FitHistory | None:
     if value is None:
         return None
-    if not isinstance(value, dict) or set(value) != {"best_restart", "iterations", "restarts"}:
-        raise fail("history must be an object with best_restart, iterations and restarts")
+    required = {"best_restart", "iterations", "restarts"}
+    # 'search' is absent from files written before the global search existed.
+    if not isinstance(value, dict) or not required <= set(value) <= required | {"search"}:
+        raise fail(
+            "history must be an object with best_restart, iterations, restarts "
+            "(and optionally search)"
+        )
     iterations, restarts = value["iterations"], value["restarts"]
-    if not isinstance(iterations, list) or not isinstance(restarts, list):
-        raise fail("history.iterations and history.restarts must be lists")
+    search = value.get("search", [])
+    if not all(isinstance(v, list) for v in (iterations, restarts, search)):
+        raise fail("history.iterations, history.restarts and history.search must be lists")
     best = value["best_restart"]
     if not _is_int(best) or not (0 <= best < max(1, len(restarts))):
         raise fail(f"history.best_restart must be an index into history.restarts, not {best!r}")
@@ -391,6 +397,9 @@ def _history(value: Any, fail: Any) -> FitHistory | None:
             for i, r in enumerate(restarts)
         ],
         best_restart=best,
+        search=[
+            _record(SearchRecord, r, f"history.search[{i}]", fail) for i, r in enumerate(search)
+        ],
     )
 
 

@@ -68,6 +68,12 @@ class Backend(Protocol):
     def labels(self, data: Any, centers: np.ndarray) -> tuple[Any, float]:
         """Final assignment (or predict): labels and inertia, no sums."""
 
+    def cluster_costs(self, data: Any, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per centre (float64, shape (k,)): its *error*, the weighted sum of squared
+        distances of its rows, and its *utility*, how much the error of its rows would
+        grow if it were removed (each row moving to its second-nearest centre). Used by
+        the global search to rank centres; need not be exact to the last bit."""
+
     def farthest(self, data: Any, centers: np.ndarray, m: int) -> np.ndarray:
         """Indices of the ``m`` rows with the largest weighted squared distance to
         their assigned centre, largest first, lowest index first among ties."""

@@ -147,6 +147,20 @@ class LocalBackend:
         step = self._pass(data, centers, accumulate=False, mode=NO_BOUNDS)
         return step.labels, step.inertia
 
+    def cluster_costs(self, data: LocalData, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # The SET_BOUNDS pass leaves each row's distance to its second-nearest centre
+        # (rounded down a little) in `lower`: plenty for ranking centres by utility.
+        self._pass(data, centers, accumulate=False, mode=SET_BOUNDS)
+        centers = np.ascontiguousarray(centers, dtype=data.X.dtype)
+        k = centers.shape[0]
+        dist = np.empty(data.X.shape[0])
+        distances_to_assigned(data.X, data.sample_weight, centers, data.labels, dist)
+        second = data.sample_weight * np.square(data.lower.astype(np.float64))
+        error = np.bincount(data.labels, weights=dist, minlength=k)
+        utility = np.bincount(data.labels, weights=np.maximum(second - dist, 0.0), minlength=k)
+        data.bound_centers = None  # the next run starts from other centres
+        return error, utility
+
     def farthest(self, data: LocalData, centers: np.ndarray, m: int) -> np.ndarray:
         dist = np.empty(data.X.shape[0])
         centers = np.ascontiguousarray(centers, dtype=data.X.dtype)

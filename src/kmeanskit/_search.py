@@ -1,0 +1,228 @@
+"""Global search: moves that Lloyd cannot make, kept only when the inertia drops.
+
+Lloyd stops at a local optimum: it can only slide each centroid to the mean of the
+points it already owns, so two centroids sharing one true cluster while another true
+cluster has none stay that way. "Breathing" (Fritzke 2020, arXiv 2006.15666) repairs
+such a solution with two moves, repeated:
+
+* **breathe in**: add ``m`` centroids next to the ``m`` centroids with the largest error
+  (sum of squared distances of their points), then Lloyd with ``k + m`` centroids;
+* **breathe out**: remove the ``m`` centroids of lowest *utility* (the error the
+  solution would gain without them), never two neighbours in one step, then Lloyd
+  with ``k`` centroids.
+
+A cycle is kept when it lowers the inertia by more than a relative ``improve_tol``;
+otherwise the depth ``m`` drops by one. The search ends at depth 0, and Lloyd then
+polishes the kept solution at the fit's own tolerance (cycles run at a looser one).
+
+What is ours: it runs on the same driver and backend as the fit (exact passes, the
+bounds of ``algorithm='auto'`` skip the rows a move cannot affect, so a Lloyd run after a
+local move costs little more than one pass), and it is reproducible: the only random
+draws (the offsets of the added centroids) come from the restart's own seed, and a
+cycle that fails restores the best solution instead of drifting from the last one.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from kmeanskit._core import RunResult, lloyd
+from kmeanskit._history import SearchRecord
+from kmeanskit._kernels.optimal1d import optimal_splits
+from kmeanskit.backends import Backend
+
+#: Default breathing depth (Fritzke's m).
+DEFAULT_DEPTH = 5
+
+#: Offset of an added centroid: this fraction of the solution's RMS error, uniform in each
+#: coordinate (Fritzke's epsilon).
+_OFFSET = 0.01
+
+_NEIGHBOUR_BLOCK = 512
+
+#: A cycle's Lloyd runs stop at this multiple of the fit's tolerance: their tails change
+#: the inertia by little and no decision; the kept solution is polished at the fit's own
+#: tolerance at the end. Measured: half the search's iterations, the same success rates.
+_CYCLE_TOL_FACTOR = 10.0
+
+#: A cycle is kept only if it lowers the inertia by more than this relative amount (or
+#: ``tol`` if larger): with ``tol=0`` the search would otherwise chase rounding errors.
+_MIN_IMPROVEMENT = 1e-6
+
+
+def nearest_other(centers: np.ndarray) -> np.ndarray:
+    """Index of each centre's nearest other centre (float64, blocked: no k x k matrix)."""
+    c = centers.astype(np.float64)
+    c = c - c.mean(axis=0)
+    sq = np.einsum("ij,ij->i", c, c)
+    k = c.shape[0]
+    out = np.empty(k, dtype=np.int64)
+    for start in range(0, k, _NEIGHBOUR_BLOCK):
+        stop = min(start + _NEIGHBOUR_BLOCK, k)
+        d2 = sq[start:stop, None] + sq[None, :] - 2.0 * (c[start:stop] @ c.T)
+        d2[np.arange(stop - start), np.arange(start, stop)] = np.inf
+        out[start:stop] = np.argmin(d2, axis=1)
+    return out
+
+
+def breathe_in(
+    centers: np.ndarray, error: np.ndarray, total_weight: float, m: int, rng: np.random.RandomState
+) -> np.ndarray:
+    """``centers`` plus ``m`` new ones beside the ``m`` of largest error."""
+    worst = np.argsort(-error, kind="stable")[:m]
+    rms = np.sqrt(max(float(np.sum(error)), 0.0) / total_weight)
+    offsets = _OFFSET * rms * (rng.random_sample((m, centers.shape[1])) - 0.5)
+    added = (centers[worst].astype(np.float64) + offsets).astype(centers.dtype)
+    return np.concatenate([centers, added])
+
+
+def breathe_out(centers: np.ndarray, utility: np.ndarray, m: int) -> np.ndarray:
+    """``centers`` less ``m`` of lowest utility; removing one freezes its nearest neighbour,
+    so two centroids sharing a cluster are not both removed."""
+    k = centers.shape[0]
+    neighbour = nearest_other(centers)
+    removed: list[int] = []
+    frozen: set[int] = set()
+    for j in np.argsort(utility, kind="stable"):
+        j = int(j)
+        if j in frozen:
+            continue
+        removed.append(j)
+        if len(frozen) + m < k:
+            frozen.add(int(neighbour[j]))
+        if len(removed) == m:
+            break
+    keep = np.ones(k, dtype=bool)
+    keep[removed] = False
+    return centers[keep]
+
+
+def breathe(
+    backend: Backend,
+    data: object,
+    run: RunResult,
+    tol: float,
+    *,
+    X: object,
+    sample_weight: np.ndarray,
+    depth: int,
+    max_iter: int,
+    improve_tol: float,
+    seed: int,
+) -> tuple[RunResult, list[SearchRecord]]:
+    """Improve a converged ``run`` by breathing cycles; return the best run and the cycles.
+
+    ``data`` is the backend's data prepared for ``k`` clusters; ``tol`` is already scaled.
+    """
+    k = run.centers.shape[0]
+    # Breathing in needs k + m rows to hold k + m centres.
+    depth = min(depth, k, int(np.count_nonzero(sample_weight)) - k)
+    total_weight = float(np.sum(sample_weight, dtype=np.float64))
+    rng = np.random.RandomState(seed)
+    wide: dict[int, object] = {}  # data prepared for k + m clusters, by m
+    best = run
+    best.labels = np.array(run.labels, copy=True)
+    records: list[SearchRecord] = []
+    cycle_tol = tol * _CYCLE_TOL_FACTOR
+    m = depth
+    error, _ = backend.cluster_costs(data, best.centers)
+    while m > 0:
+        start = time.perf_counter()
+        if m not in wide:
+            wide[m] = backend.prepare(X, sample_weight, k + m)
+        grown = breathe_in(best.centers, error, total_weight, m, rng)
+        backend.begin(wide[m])
+        # Its labels are recomputed by cluster_costs right after: no final pass here.
+        big = lloyd(backend, wide[m], grown, max_iter=max_iter, tol=cycle_tol, exact_end=False)
+        _, utility = backend.cluster_costs(wide[m], big.centers)
+        shrunk = breathe_out(big.centers, utility, m)
+        backend.begin(data)
+        small = lloyd(backend, data, shrunk, max_iter=max_iter, tol=cycle_tol)
+        accepted = small.inertia < best.inertia * (1.0 - max(improve_tol, _MIN_IMPROVEMENT))
+        if accepted:
+            small.labels = np.array(small.labels, copy=True)
+            best = small
+            error, _ = backend.cluster_costs(data, best.centers)
+        else:
+            m -= 1
+        records.append(
+            SearchRecord(
+                cycle=len(records) + 1,
+                depth=m + (0 if accepted else 1),
+                inertia=small.inertia,
+                best_inertia=best.inertia,
+                accepted=accepted,
+                n_iter=big.n_iter + small.n_iter,
+                seconds=time.perf_counter() - start,
+            )
+        )
+    if any(r.accepted for r in records) and cycle_tol > tol:
+        backend.begin(data)
+        polished = lloyd(backend, data, best.centers, max_iter=max_iter, tol=tol)
+        polished.labels = np.array(polished.labels, copy=True)
+        best = polished
+    return best, records
+
+
+#: Most ``k n log2(n)`` for which 'auto' runs the 1-D dynamic programme (about 10 s; the
+#: breathing search costs as much on such inputs, measured at n = 1e6, k = 100).
+OPTIMAL_1D_WORK = 2e9
+
+
+def optimal_1d_fits(n_samples: int, n_features: int, n_clusters: int) -> bool:
+    """Whether the exact 1-D optimum is cheap enough for ``search='auto'``."""
+    work = n_clusters * n_samples * max(1.0, np.log2(max(n_samples, 2)))
+    return n_features == 1 and work <= OPTIMAL_1D_WORK
+
+
+def optimal_1d(
+    backend: Backend,
+    data: object,
+    run: RunResult,
+    tol: float,
+    *,
+    X: np.ndarray,
+    sample_weight: np.ndarray,
+    max_iter: int,
+) -> tuple[RunResult, list[SearchRecord]]:
+    """One-dimensional data: replace ``run`` by the optimal clustering.
+
+    The optimum's centres (``_kernels.optimal1d``) then go through one Lloyd run, so
+    labels, inertia and history come from the same exact passes as any fit (the run
+    stops at once: an optimal partition is a Lloyd fixed point).
+    """
+    start = time.perf_counter()
+    k = run.centers.shape[0]
+    positive = sample_weight > 0
+    if int(np.count_nonzero(positive)) < k:
+        return run, []
+    values = X[positive, 0].astype(np.float64)
+    weights = sample_weight[positive].astype(np.float64)
+    order = np.argsort(values, kind="stable")
+    values, weights = values[order], weights[order]
+    starts = np.empty(k, dtype=np.int64)
+    optimal_splits(values, weights, k, starts)
+    bounds = np.append(starts, values.size)
+    centers = np.empty((k, 1))
+    for j in range(k):
+        w = weights[bounds[j] : bounds[j + 1]]
+        centers[j, 0] = np.dot(w, values[bounds[j] : bounds[j + 1]]) / w.sum()
+    backend.begin(data)
+    best = lloyd(backend, data, centers.astype(run.centers.dtype), max_iter=max_iter, tol=tol)
+    accepted = best.inertia <= run.inertia
+    record = SearchRecord(
+        cycle=1,
+        depth=0,
+        inertia=best.inertia,
+        best_inertia=min(best.inertia, run.inertia),
+        accepted=accepted,
+        n_iter=best.n_iter,
+        seconds=time.perf_counter() - start,
+        method="optimal-1d",
+    )
+    if not accepted:  # only rounding (float32 centres) can get here
+        return run, [record]
+    best.labels = np.array(best.labels, copy=True)
+    return best, [record]

@@ -1,0 +1,251 @@
+"""The explorer's local web server (standard library only) and the offline export.
+
+It binds to 127.0.0.1 only, answers only requests whose Host header names that address
+(a guard against DNS rebinding), serves the files of ``static/`` by exact name and a
+small JSON API; it reads no file but the one given on the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import webbrowser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from kmeanskit.explorer.data import BadRequest, Store, presets, traps
+
+STATIC = Path(__file__).parent / "static"
+#: Largest upload accepted (bytes); larger ones get 413.
+MAX_UPLOAD = 20 * 2**20
+_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
+_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+)
+#: The scripts of the page, in load order (the export inlines them in this order).
+SCRIPTS = ("plot.js", "lab.js", "app.js")
+
+
+class ExplorerServer(ThreadingHTTPServer):
+    """A threading HTTP server on 127.0.0.1 that serves one ``Store``."""
+
+    daemon_threads = True
+
+    def __init__(self, store: Store, port: int = 0, k: int | None = None) -> None:
+        super().__init__(("127.0.0.1", port), Handler)
+        self.store = store
+        self.default_k = k
+        self.static = {p.name: p for p in STATIC.iterdir() if p.suffix in _TYPES}
+        port = self.server_address[1]
+        self.hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+
+    @property
+    def url(self) -> str:
+        start = "?data=file" if self.store.file is not None else ""
+        if self.default_k is not None:
+            start += ("&" if start else "?") + f"k={self.default_k}"
+        return f"http://127.0.0.1:{self.server_address[1]}/{start}"
+
+    def config(self) -> dict[str, Any]:
+        file = self.store.file
+        return {
+            "offline": False,
+            "file": None if file is None else file.source,
+            "k": self.default_k,
+            "presets": presets(),
+            "traps": traps(self.store),
+            "max_upload": MAX_UPLOAD,
+        }
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: ExplorerServer
+    protocol_version = "HTTP/1.1"
+    server_version = "kmeanskit-explorer"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass  # the terminal shows the URL, not every request
+
+    # -- replies ---------------------------------------------------------------------
+
+    def _send(self, code: int, body: bytes, ctype: str, close: bool = False) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", f"{ctype}; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Content-Security-Policy", _CSP)
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, code: int, obj: Any, close: bool = False) -> None:
+        body = json.dumps(obj, allow_nan=False).encode()
+        self._send(code, body, "application/json", close)
+
+    def _error(self, code: int, message: str, close: bool = False) -> None:
+        self._json(code, {"error": message}, close)
+
+    def _host_ok(self) -> bool:
+        if self.headers.get("Host", "") not in self.server.hosts:
+            self._error(403, "this server answers only http://127.0.0.1:PORT", close=True)
+            return False
+        return True
+
+    # -- methods ---------------------------------------------------------------------
+
+    def do_GET(self) -> None:  # noqa: N802
+        if not self._host_ok():
+            return
+        url = urlsplit(self.path)
+        path = url.path
+        if path in ("/", "/index.html"):
+            path = "/static/index.html"
+        if path.startswith("/static/"):
+            name = path[len("/static/") :]
+            file = self.server.static.get(name)
+            if file is None:
+                self._error(404, f"no such file: {path}")
+                return
+            self._send(200, file.read_bytes(), _TYPES[file.suffix])
+            return
+        if not path.startswith("/api/"):
+            self._error(404, f"no such page: {path}")
+            return
+        params = dict(parse_qsl(url.query, keep_blank_values=True))
+        self._api(path[len("/api/") :], params)
+
+    do_HEAD = do_GET
+
+    def _api(self, name: str, params: dict[str, str]) -> None:
+        store = self.server.store
+        routes = {
+            "config": lambda: self.server.config(),
+            "dataset": lambda: store.dataset(params).as_dict(),
+            "trace": lambda: store.trace(params),
+            "lab": lambda: store.lab(params),
+            "elbow": lambda: store.elbow(params),
+        }
+        if name not in routes:
+            self._error(404, f"no such API: /api/{name}")
+            return
+        try:
+            self._json(200, routes[name]())
+        except ValueError as exc:  # BadRequest and the library's own input checks
+            self._error(400, str(exc))
+
+    def do_POST(self) -> None:  # noqa: N802
+        if not self._host_ok():
+            return
+        if urlsplit(self.path).path != "/api/upload":
+            self._error(404, f"no such API: {self.path}", close=True)
+            return
+        origin = self.headers.get("Origin")
+        if origin is not None and origin.removeprefix("http://") not in self.server.hosts:
+            self._error(403, "uploads are accepted only from the explorer page", close=True)
+            return
+        length = self.headers.get("Content-Length")
+        if length is None or not length.isdigit():
+            self._error(411, "send the file with a Content-Length", close=True)
+            return
+        if int(length) > MAX_UPLOAD:
+            self._error(
+                413, f"the file is over the {MAX_UPLOAD // 2**20} MB upload limit", close=True
+            )
+            return
+        body = self.rfile.read(int(length))
+        name = re.sub(r"[^\w.\- ]", "_", self.headers.get("X-Filename", "upload.csv"))[:100]
+        try:
+            self._json(200, self.server.store.upload(body, name or "upload.csv"))
+        except BadRequest as exc:
+            self._error(400, str(exc))
+
+    def _not_allowed(self) -> None:
+        self.send_response(405)
+        self.send_header("Allow", "GET, HEAD, POST")
+        self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
+        self.close_connection = True
+        self.end_headers()
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
+
+
+def serve(server: ExplorerServer, open_browser: bool = True) -> None:
+    """Print the address, open the browser, serve until interrupted."""
+    print(f"kmeanskit explorer on {server.url}  (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    if open_browser:
+        webbrowser.open(server.url)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+def _summary(trace: dict[str, Any], seed: int) -> dict[str, Any]:
+    keys = ("inertia", "n_iter", "stop_reason", "labels", "centers")
+    return {"seed": seed, **{key: trace[key] for key in keys}}
+
+
+def _script(text: str) -> str:
+    return text.replace("</", "<\\/")
+
+
+def export_page(
+    path: str | Path, store: Store, params: dict[str, str], n_seeds: int = 12
+) -> dict[str, Any]:
+    """Write one self-contained HTML page (scripts, styles and data inlined).
+
+    No Python runs behind it, so it carries precomputed runs: the data of ``params``, its
+    k with the three seeded inits for seeds 0..n_seeds-1, and the elbow.
+    """
+    data = store.dataset(params)
+    k = Store.number(params, "k", 3, 1, 40)
+    traces = {}
+    for init in ("k-means++", "random", "farthest"):
+        for seed in range(n_seeds):
+            run = {**params, "k": str(k), "init": init, "seed": str(seed)}
+            traces[f"{init}|{seed}"] = store.trace(run)
+    lab = {"k": k, "seeds": list(range(n_seeds))}
+    for init in ("random", "k-means++"):
+        lab[init] = [_summary(traces[f"{init}|{seed}"], seed) for seed in range(n_seeds)]
+    offline = {
+        "offline": True,
+        "file": None,
+        "k": k,
+        "presets": presets(),
+        "traps": [],
+        "params": {**params, "k": str(k)},
+        "dataset": data.as_dict(),
+        "traces": traces,
+        "lab": lab,
+        "elbow": store.elbow(params),
+    }
+    html = (STATIC / "index.html").read_text(encoding="utf-8")
+    css = (STATIC / "style.css").read_text(encoding="utf-8")
+    html = html.replace('<link rel="stylesheet" href="static/style.css">', f"<style>{css}</style>")
+    # No Python behind the page: forbid every network request, inline code only.
+    csp = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
+    html = html.replace('<meta charset="utf-8">', f'<meta charset="utf-8">\n{meta}', 1)
+    data_tag = f"<script>window.KMEANS_OFFLINE = {_script(json.dumps(offline))};</script>"
+    scripts = "".join(
+        f"<script>{_script((STATIC / name).read_text(encoding='utf-8'))}</script>"
+        for name in SCRIPTS
+    )
+    tags = "".join(f'<script src="static/{name}"></script>' for name in SCRIPTS)
+    if tags not in html:
+        raise RuntimeError("index.html does not load the scripts in SCRIPTS order")
+    html = html.replace(tags, data_tag + scripts)
+    Path(path).write_text(html, encoding="utf-8")
+    return offline
+
+
+__all__ = ["MAX_UPLOAD", "ExplorerServer", "export_page", "serve"]
