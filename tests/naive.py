@@ -135,3 +135,106 @@ def scaled_tol(X, tol):
     if tol == 0:
         return 0.0
     return float(np.mean(np.var(np.asarray(X), axis=0, dtype=np.float64)) * tol)
+
+
+def naive_minibatch(
+    X,
+    init_centers,
+    seed,
+    *,
+    batch_size,
+    max_iter,
+    init_size,
+    tol_scaled=0.0,
+    max_no_improvement=10,
+    reassignment_ratio=0.01,
+    sample_weight=None,
+):
+    """scikit-learn's MiniBatchKMeans fit from given centres, step by step, in float64.
+
+    Draws from ``RandomState(seed)`` in the library's documented order: the
+    validation rows (``init_size`` of them, only scored), then per step the batch
+    (``randint`` for equal weights, else inverse transform sampling on the cumulative
+    weights), then the rows reassigned centres move to.
+
+    Returns
+    -------
+    centers : ndarray (k, d) float64
+    counts : ndarray (k,) float64
+    steps : list of dicts (batch_inertia (per row), ewa_inertia, center_shift_sq,
+        n_reassigned, labels)
+    stop_reason : str
+    """
+    X = np.asarray(X, dtype=np.float64)
+    n = X.shape[0]
+    rs = np.random.RandomState(seed)
+    rs.randint(0, n, init_size)
+    centers = np.array(init_centers, dtype=np.float64)
+    k = centers.shape[0]
+    counts = np.zeros(k)
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    cumulative = np.cumsum(w)
+    since = 0
+    ewa = ewa_min = None
+    no_improvement = 0
+    alpha = min(1.0, 2.0 * batch_size / (n + 1))
+    steps = []
+    stop_reason = "max_iter"
+    for step in range(1, max(1, max_iter * n // batch_size) + 1):
+        if np.all(w == w[0]):
+            idx = rs.randint(0, n, batch_size)
+        else:
+            u = rs.uniform(0.0, cumulative[-1], batch_size)
+            last = np.searchsorted(cumulative, cumulative[-1], side="left")
+            idx = np.minimum(np.searchsorted(cumulative, u, side="right"), last)
+        B = X[idx]
+        labels = naive_labels(B, centers)
+        mean = naive_inertia(B, centers, labels) / batch_size
+        new = centers.copy()
+        for j in range(k):
+            mask = labels == j
+            if mask.any():
+                total = counts[j] + mask.sum()
+                new[j] = (centers[j] * counts[j] + B[mask].sum(axis=0)) / total
+                counts[j] = total
+        since += batch_size
+        n_reassigned = 0
+        if np.any(counts == 0) or since >= 10 * k:
+            since = 0
+            if reassignment_ratio > 0:
+                low = counts < reassignment_ratio * counts.max()
+                low[np.argmax(counts)] = False
+                if low.sum() > batch_size // 2:
+                    low[np.argsort(counts, kind="stable")[batch_size // 2 :]] = False
+                n_reassigned = int(low.sum())
+                if n_reassigned:
+                    rows = rs.choice(batch_size, replace=False, size=n_reassigned)
+                    new[low] = B[rows]
+                    counts[low] = counts[~low].min()
+        shift = float(np.sum((new - centers) ** 2))
+        centers = new
+        reason = None
+        if step > 1:
+            ewa = mean if ewa is None else ewa * (1 - alpha) + mean * alpha
+            if tol_scaled > 0 and shift <= tol_scaled:
+                reason = "tol"
+            else:
+                if ewa_min is None or ewa < ewa_min:
+                    no_improvement, ewa_min = 0, ewa
+                else:
+                    no_improvement += 1
+                if max_no_improvement is not None and no_improvement >= max_no_improvement:
+                    reason = "max_no_improvement"
+        steps.append(
+            {
+                "batch_inertia": mean,
+                "ewa_inertia": ewa,
+                "center_shift_sq": shift,
+                "n_reassigned": n_reassigned,
+                "labels": labels,
+            }
+        )
+        if reason is not None:
+            stop_reason = reason
+            break
+    return centers, counts, steps, stop_reason

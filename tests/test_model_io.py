@@ -180,7 +180,7 @@ def test_pickle_is_never_loaded(tmp_path):
         (lambda d: d["fit"].update(n_iter=-1), "fit.n_iter must be an integer >= 0"),
         (
             lambda d: d["fit"].update(stop_reason="bored"),
-            "fit.stop_reason must be one of ['max_iter', 'no_change', 'tol']",
+            "fit.stop_reason must be one of ['max_iter', 'max_no_improvement', 'no_change', 'tol']",
         ),
         (
             lambda d: d["parameters"].update(exec="rm -rf"),

@@ -4,6 +4,7 @@ from kmeanskit import metrics
 from kmeanskit._choose_k import ChooseKResult, choose_k
 from kmeanskit._estimator import KMeans, k_means, kmeans_plusplus
 from kmeanskit._history import FitHistory, IterationRecord, RestartRecord
+from kmeanskit._minibatch import MiniBatchKMeans
 from kmeanskit._trace import Frame, Trace, trace
 from kmeanskit.model_io import load_model, save_model
 
@@ -15,6 +16,7 @@ __all__ = [
     "Frame",
     "IterationRecord",
     "KMeans",
+    "MiniBatchKMeans",
     "RestartRecord",
     "Trace",
     "__version__",

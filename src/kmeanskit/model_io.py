@@ -55,7 +55,8 @@ _TOP_KEYS = {
     "history",
 }
 _FIT_KEYS = {"inertia", "n_iter", "stop_reason", "converged"}
-_STOP_REASONS = {"no_change", "tol", "max_iter"}
+# "max_no_improvement": a MiniBatchKMeans saved through its as_kmeans().
+_STOP_REASONS = {"no_change", "tol", "max_iter", "max_no_improvement"}
 
 
 class ModelFileError(ValueError):
