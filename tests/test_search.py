@@ -75,10 +75,10 @@ def test_search_history_tells_what_happened():
     assert km.inertia_ <= best[-1]
     first = km.history_.restarts[km.history_.best_restart].inertia
     assert best[0] <= first
-    # Every cycle that was not accepted lowered the depth; the search ends at depth 1 failing.
+    # Every cycle that was not accepted halved the depth; the search ends at depth 1 failing.
     depths = [c.depth for c in cycles]
     for c, nxt in zip(cycles, depths[1:], strict=False):
-        assert nxt == (c.depth if c.accepted else c.depth - 1)
+        assert nxt == (c.depth if c.accepted else c.depth // 2)
     assert not cycles[-1].accepted and cycles[-1].depth == 1
     assert km.history_.as_dict()["search"][0]["cycle"] == 1
 

@@ -130,7 +130,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         Global search after Lloyd, to escape the local optimum Lloyd stops in
         (breathing, Fritzke 2020: add centroids beside those of largest error, Lloyd,
         remove those of lowest utility, Lloyd; keep the cycle only if the inertia drops
-        by more than a relative ``tol``; repeat with fewer centroids until none helps).
+        by more than a relative ``tol``; halve their number when it does not, until
+        none helps).
         It runs once, on the kept restart, and never returns a higher inertia than plain
         Lloyd from the same ``random_state``. 'auto' searches when kmeanskit chooses the
         start (a named ``init``) and not when you give the centres (an array or a
