@@ -13,8 +13,9 @@ such a solution with two moves, repeated:
 
 A cycle is kept when it lowers the inertia by more than a relative ``improve_tol``;
 otherwise the depth ``m`` halves (Fritzke lowers it by one; halving measured the same
-success rates on the benchmark sets with a third fewer cycles). The search ends at depth 0, and Lloyd then
-polishes the kept solution at the fit's own tolerance (cycles run at a looser one).
+success rates on the benchmark sets with a third fewer cycles). The search ends at
+depth 0, and Lloyd then polishes the kept solution at the fit's own tolerance (cycles
+run at a looser one).
 
 What is ours: it runs on the same driver and backend as the fit (exact passes, the
 bounds of ``algorithm='auto'`` skip the rows a move cannot affect, so a Lloyd run after a
