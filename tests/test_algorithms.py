@@ -49,7 +49,7 @@ def test_hamerly_matches_the_naive_lloyd(n, d, k):
 
 def test_history_records_algorithm_and_skipped_fraction():
     X, _ = blobs(n=4000, d=2, k=10, seed=3, cluster_std=1.0)
-    km = KMeans(10, algorithm="hamerly", random_state=0, tol=0).fit(X)
+    km = KMeans(10, algorithm="hamerly", random_state=0, tol=0, search=None).fit(X)
     records = list(km.history_)
     # The first pass scores every row and sets the bounds; later ones use them.
     assert records[0].algorithm == "lloyd" and records[0].skipped == 0.0
