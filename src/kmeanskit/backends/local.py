@@ -146,8 +146,11 @@ class LocalBackend:
             mode = SET_BOUNDS
         else:
             mode = USE_BOUNDS
+        first = data.bound_centers is None and mode != NO_BOUNDS
         step = self._pass(data, centers, accumulate=True, mode=mode)
-        data.changed_fraction = step.n_changed / max(1, data.X.shape[0])
+        # A run's first pass changes every label (from none): that says nothing about
+        # how far the start is from converged, so the second pass tries the bounds.
+        data.changed_fraction = 0.0 if first else step.n_changed / max(1, data.X.shape[0])
         return step
 
     def labels(self, data: LocalData, centers: np.ndarray) -> tuple[np.ndarray, float]:
