@@ -122,9 +122,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         GEMM per chunk of rows). 'hamerly' keeps one distance bound per row (4 bytes)
         and scores only the rows whose bounds cannot prove their label. 'elkan' runs
         'hamerly' (it is exact and needs n x k bounds less memory than Elkan's), so code
-        written for scikit-learn runs unchanged. 'auto' scores every row while many
-        labels move (more than 30% in the previous iteration) and uses the bounds
-        once few do. What ran in each iteration, and the fraction of rows it skipped,
+        written for scikit-learn runs unchanged. 'auto' uses the bounds from the second
+        iteration on, but scores every row after an iteration that moved more than
+        30% of the labels, and for passes under 2M multiply-adds. What ran in each iteration, and the fraction of rows it skipped,
         is in ``history_``.
     search : {'auto', 'breathe'} or None, default='auto'
         Global search after Lloyd, to escape the local optimum Lloyd stops in
