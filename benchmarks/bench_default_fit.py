@@ -1,23 +1,35 @@
-"""Default-settings fit, end to end: ``kmeanskit.KMeans(k)`` vs ``sklearn.cluster.KMeans(k)``.
+"""Default-settings fit, end to end: every library as a user calls it, side by side.
 
-Both with their defaults (greedy k-means++, one run, tol=1e-4) and the same
-random_state, on the same data, in one run; prints a markdown table with the wall
-time, the share of it spent seeding (kmeanskit's ``history_`` / timing of
-``kmeans_plusplus``), the final inertia (float64, computed the same way for both)
-and the ratios. Run with ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE``.
+Contenders, each with its own defaults and ``random_state`` / seed 0..S-1, on the same
+float32 data in one run:
+
+* ``kmeanskit`` — ``kmeanskit.KMeans(k)``: greedy k-means++, Lloyd, then the global
+  search (``search="auto"``);
+* ``kmeanskit search=None`` — the same without the search (scikit-learn's behaviour);
+* ``sklearn`` — ``sklearn.cluster.KMeans(k)``: greedy k-means++, one Lloyd run;
+* ``faiss`` — ``faiss.Kmeans(d, k)`` (``niter=25``, random initial rows, at most 256
+  training rows per centroid), when faiss-cpu is installed.
+
+For each: mean wall time over the seeds, and mean inertia (float64, every row to its
+nearest centre, computed the same way for all) relative to the lowest inertia any
+contender reached on that row (the best known). Prints markdown; asserts nothing. Run
+with ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE``.
+
+    python benchmarks/bench_default_fit.py [--seeds 3] [--rows 100000x2x8,...]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from sklearn.cluster import KMeans as SkKMeans
-from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_header, sgemm_gflops  # noqa: E402
@@ -29,36 +41,66 @@ from kmeanskit.datasets import make_blobs  # noqa: E402
 ROWS = [(100_000, 2, 8), (100_000, 16, 64), (200_000, 64, 256), (1_000_000, 16, 16)]
 
 
-def timed(fn, *args, **kwargs):
-    start = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - start
+def contenders() -> dict[str, Callable[[np.ndarray, int, int], np.ndarray]]:
+    """name -> fit(X, k, seed) returning the centres."""
+
+    def ours(X, k, seed):
+        return kmeanskit.KMeans(k, random_state=seed).fit(X).cluster_centers_
+
+    def ours_plain(X, k, seed):
+        return kmeanskit.KMeans(k, random_state=seed, search=None).fit(X).cluster_centers_
+
+    def sklearn(X, k, seed):
+        return SkKMeans(k, random_state=seed).fit(X).cluster_centers_
+
+    out = {"kmeanskit": ours, "kmeanskit search=None": ours_plain, "sklearn": sklearn}
+    try:
+        import faiss
+    except ImportError:
+        return out
+
+    def run_faiss(X, k, seed):
+        km = faiss.Kmeans(X.shape[1], k, seed=seed)
+        km.train(X)
+        return km.centroids
+
+    out["faiss"] = run_faiss
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--rows", default=None, help="e.g. 100000x2x8,200000x64x256")
     args = parser.parse_args(argv)
+    rows = ROWS
+    if args.rows:
+        rows = [tuple(int(v) for v in r.split("x")) for r in args.rows.split(",")]
     warnings.simplefilter("ignore")
-    print(machine_header(threads=2, gflops=sgemm_gflops(threads=2), loadavg=None))
-    print(
-        "| n | d | k | kmeanskit s (seeding s) | sklearn s (seeding s) | speed-up | "
-        "inertia kmeanskit / sklearn |"
-    )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    for n, d, k in ROWS:
+    threads = os.cpu_count() or 1
+    print(machine_header(threads=threads, gflops=sgemm_gflops(threads=threads), loadavg=None))
+    print(f"\nCommand: `{' '.join(['python', *sys.argv])}`; seeds 0..{args.seeds - 1}.\n")
+    fits = contenders()
+    names = list(fits)
+    print("| n | d | k | " + " | ".join(f"{n} s | {n} inertia / best" for n in names) + " |")
+    print("|---:|---:|---:|" + "---:|---:|" * len(names))
+    for n, d, k in rows:
         X, _ = make_blobs(n, d, k, random_state=0, dtype=np.float32)
-        kmeanskit.KMeans(k, random_state=args.seed).fit(X[:5000])  # compile
-        ours, t_ours = timed(kmeanskit.KMeans(k, random_state=args.seed).fit, X)
-        _, seed_ours = timed(kmeanskit.kmeans_plusplus, X, k, random_state=args.seed)
-        theirs, t_theirs = timed(SkKMeans(k, random_state=args.seed).fit, X)
-        _, seed_theirs = timed(sk_kmeans_plusplus, X, k, random_state=args.seed)
-        ratio = inertia64(X, ours.cluster_centers_) / inertia64(X, theirs.cluster_centers_)
-        print(
-            f"| {n} | {d} | {k} | {t_ours:.3f} ({seed_ours:.3f}) | {t_theirs:.3f} "
-            f"({seed_theirs:.3f}) | {t_theirs / t_ours:.2f} | {ratio:.4f} |",
-            flush=True,
-        )
+        for fit in fits.values():  # compile, warm the thread pools
+            fit(X[:5000], min(k, 50), 0)
+        seconds: dict[str, list[float]] = {name: [] for name in names}
+        inertia: dict[str, list[float]] = {name: [] for name in names}
+        for seed in range(args.seeds):
+            for name, fit in fits.items():
+                start = time.perf_counter()
+                centers = fit(X, k, seed)
+                seconds[name].append(time.perf_counter() - start)
+                inertia[name].append(inertia64(X, np.asarray(centers, dtype=np.float64)))
+        best = min(min(v) for v in inertia.values())
+        cells = [
+            f"{np.mean(seconds[name]):.3f} | {np.mean(inertia[name]) / best:.4f}" for name in names
+        ]
+        print(f"| {n} | {d} | {k} | " + " | ".join(cells) + " |", flush=True)
     return 0
 
 
