@@ -182,13 +182,19 @@ def test_lab_shows_the_spread_of_seeds(page):
     page.click("#lab-run")
     s = wait(page, "s.lab !== null")
     lab = s["lab"]
-    for init, box in (("random", "#lab-random"), ("k-means++", "#lab-kpp")):
+    columns = (("random", "#lab-random"), ("k-means++", "#lab-kpp"), ("search", "#lab-search"))
+    for init, box in columns:
         inertias = lab[init]["inertias"]
         assert len(inertias) == 12 and page.locator(f"{box} figure").count() == 12
         assert lab[init]["best"] == int(np.argmin(inertias))
         best = page.locator(f"{box} figure.best figcaption").first.inner_text()
         assert best.startswith(f"seed {lab[init]['best']} ")
     assert lab["random"]["distinct"] > 1  # random starts end in different optima
+    # The global search never ends above the Lloyd run it started from (same seeds as the
+    # k-means++ column), and its worst seed is no worse than k-means++'s worst.
+    search, kpp = lab["search"]["inertias"], lab["k-means++"]["inertias"]
+    assert all(a <= b * (1 + 1e-9) for a, b in zip(search, kpp, strict=True))
+    assert max(search) <= max(kpp)
     page.select_option("#lab-seeds", "24")
     page.click("#lab-run")
     s = wait(page, "s.lab && s.lab.random.inertias.length === 24")

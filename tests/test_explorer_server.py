@@ -131,6 +131,11 @@ def test_lab_runs_every_seed_with_both_inits(server):
         for run in lab[init]:
             t = kmeanskit.trace(X, 5, init=init, random_state=run["seed"])
             assert run["inertia"] == t.inertia and run["labels"] == t.labels.tolist()
+    for run, start in zip(lab["search"], lab["k-means++"], strict=True):
+        km = kmeanskit.KMeans(5, random_state=run["seed"], tol=0.0).fit(X)
+        assert run["inertia"] == km.inertia_ and run["labels"] == km.labels_.tolist()
+        assert run["lloyd_inertia"] == start["inertia"]  # the same start, before the search
+        assert run["inertia"] <= start["inertia"]
 
 
 def test_elbow_starts_at_the_total_sum_of_squares(server):

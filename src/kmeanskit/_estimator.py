@@ -124,8 +124,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         'hamerly' (it is exact and needs n x k bounds less memory than Elkan's), so code
         written for scikit-learn runs unchanged. 'auto' uses the bounds from the second
         iteration on, but scores every row after an iteration that moved more than
-        30% of the labels, and for passes under 2M multiply-adds. What ran in each iteration, and the fraction of rows it skipped,
-        is in ``history_``.
+        30% of the labels, and for passes under 2M multiply-adds. What ran in each
+        iteration, and the fraction of rows it skipped, is in ``history_``.
     search : {'auto', 'breathe'} or None, default='auto'
         Global search after Lloyd, to escape the local optimum Lloyd stops in
         (breathing, Fritzke 2020: add centroids beside those of largest error, Lloyd,

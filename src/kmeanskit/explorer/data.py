@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -308,6 +309,7 @@ class Store:
                     t = kmeanskit.trace(data.X, **{**run, "init": init, "random_state": seed})
                     runs.append(summary(t, seed))
                 out[init] = runs
+            out["search"] = search_runs(data.X, run["n_clusters"], n_seeds)
         return out
 
     def elbow(self, params: dict[str, str]) -> dict[str, Any]:
@@ -344,6 +346,31 @@ class Store:
             while len(self.uploads) > self.max_uploads:
                 self.uploads.popitem(last=False)
         return {"id": key, "name": filename, "n": n, "d": d, "columns": cols}
+
+
+def search_runs(X: np.ndarray, k: int, n_seeds: int) -> list[dict[str, Any]]:
+    """kmeanskit's default fit (k-means++, Lloyd, then the global search) per seed: where
+    the same starts as the k-means++ column end once the search has run."""
+    runs = []
+    for seed in range(n_seeds):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # duplicate points, k > distinct rows
+            km = kmeanskit.KMeans(k, random_state=seed, tol=0.0).fit(X)
+        h = km.history_
+        runs.append(
+            {
+                "seed": seed,
+                "inertia": float(km.inertia_),
+                "n_iter": int(km.n_iter_),
+                "stop_reason": km.stop_reason_,
+                "labels": km.labels_.tolist(),
+                "centers": km.cluster_centers_.tolist(),
+                "cycles": len(h.search),
+                "kept": sum(c.accepted for c in h.search),
+                "lloyd_inertia": float(h.restarts[h.best_restart].inertia),
+            }
+        )
+    return runs
 
 
 def summary(t: kmeanskit.Trace, seed: int) -> dict[str, Any]:

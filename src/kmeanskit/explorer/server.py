@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from kmeanskit.explorer.data import BadRequest, Store, presets, traps
+from kmeanskit.explorer.data import BadRequest, Store, presets, search_runs, traps
 
 STATIC = Path(__file__).parent / "static"
 #: Largest upload accepted (bytes); larger ones get 413.
@@ -216,6 +216,7 @@ def export_page(
     lab = {"k": k, "seeds": list(range(n_seeds))}
     for init in ("random", "k-means++"):
         lab[init] = [_summary(traces[f"{init}|{seed}"], seed) for seed in range(n_seeds)]
+    lab["search"] = search_runs(data.X, k, n_seeds)
     offline = {
         "offline": True,
         "file": None,

@@ -4,7 +4,9 @@
 
 const KLab = (() => {
   const $ = (id) => document.getElementById(id);
-  const COLUMNS = [["random", "lab-random"], ["k-means++", "lab-kpp"]];
+  // "search": the same k-means++ starts after kmeanskit's global search (its final
+  // clusterings only: the search is many Lloyd runs, not one run to step through).
+  const COLUMNS = [["random", "lab-random"], ["k-means++", "lab-kpp"], ["search", "lab-search"]];
   const fmt = (v) => Number(v.toPrecision(5)).toString();
 
   function traps(app, list) {
@@ -37,10 +39,12 @@ const KLab = (() => {
   }
 
   function render(app, res) {
-    const all = [...res.random, ...res["k-means++"]].map((r) => r.inertia);
-    const pts = app.xy().concat(...[...res.random, ...res["k-means++"]].map((r) => app.project(r.centers)));
+    const columns = COLUMNS.filter(([init]) => res[init]);
+    const every = columns.flatMap(([init]) => res[init]);
+    const all = every.map((r) => r.inertia);
+    const pts = app.xy().concat(...every.map((r) => app.project(r.centers)));
     const summary = { k: res.k, seeds: res.seeds };
-    for (const [init, id] of COLUMNS) {
+    for (const [init, id] of columns) {
       const runs = res[init];
       const inertias = runs.map((r) => r.inertia);
       let best = 0;
@@ -53,9 +57,12 @@ const KLab = (() => {
       grid.textContent = "";
       runs.forEach((r, i) => {
         const fig = document.createElement("figure");
-        fig.className = "multiple" + (inertias[i] === inertias[best] ? " best" : "");
+        fig.className = "multiple" + (fmt(inertias[i]) === fmt(inertias[best]) ? " best" : "");
         fig.dataset.seed = r.seed;
-        fig.title = `${init}, seed ${r.seed}: ${r.n_iter} iterations (${r.stop_reason}); click to step through it`;
+        const steppable = init !== "search";
+        fig.title = steppable
+          ? `${init}, seed ${r.seed}: ${r.n_iter} iterations (${r.stop_reason}); click to step through it`
+          : `seed ${r.seed}: Lloyd ended at ${fmt(r.lloyd_inertia)}; ${r.cycles} search cycles, ${r.kept} kept, ended at ${fmt(r.inertia)}`;
         const canvas = document.createElement("canvas");
         canvas.width = canvas.height = 128;
         const view = KPlot.makeView(canvas, pts, 6);
@@ -63,7 +70,7 @@ const KLab = (() => {
         const cap = document.createElement("figcaption");
         cap.textContent = `seed ${r.seed} · ${fmt(r.inertia)}${i === best ? " · best" : ""}`;
         fig.append(canvas, cap);
-        fig.addEventListener("click", () => app.loadRun(init, r.seed));
+        if (steppable) fig.addEventListener("click", () => app.loadRun(init, r.seed));
         grid.appendChild(fig);
       });
       summary[init] = { inertias, best, distinct: new Set(inertias.map(fmt)).size };
