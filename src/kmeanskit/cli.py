@@ -475,11 +475,16 @@ def _fit_summary(
     if cycles:
         start = model.history_.restarts[model.history_.best_restart].inertia
         kept = sum(c.accepted for c in cycles)
+        what = (
+            "the 1-D optimum (dynamic programming)"
+            if cycles[0].method == "optimal-1d"
+            else f"{len(cycles)} cycles, {kept} kept"
+        )
         lines.insert(
             5,
             (
                 "search",
-                f"{len(cycles)} cycles, {kept} kept: inertia {start:.6g} -> "
+                f"{what}: inertia {start:.6g} -> "
                 f"{model.inertia_:.6g} ({100 * (1 - model.inertia_ / start):.2f}% lower)",
             ),
         )
