@@ -24,7 +24,9 @@ from kmeanskit import _core
 from kmeanskit._config import resolve_n_threads, thread_limits
 from kmeanskit._init import INIT_METHODS, initial_centers
 from kmeanskit._init import kmeans_plusplus as _kmeans_plusplus
+from kmeanskit.backends import dask as _dask
 from kmeanskit.backends import get_backend
+from kmeanskit.backends.dask import is_dask_collection
 
 _ALGORITHMS = ("auto", "lloyd", "elkan", "hamerly")
 #: What each accepted name runs. All are exact: the same labels from the same start.
@@ -226,7 +228,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 )
                 return 1
             return int(self.n_init)
-        if isinstance(self.init, str) and self.init == "k-means++":
+        if isinstance(self.init, str) and self.init in ("k-means++", "k-means||"):
             return 1
         if isinstance(self.init, str) or callable(self.init):
             return 10
@@ -266,6 +268,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         -------
         self : KMeans
         """
+        if is_dask_collection(X):
+            return self._fit_dask(X, sample_weight)
         X = _validate_array(self, X, reset=True)
         self._check_params(X)
         sample_weight = _check_sample_weight(sample_weight, X)
@@ -323,9 +327,86 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit, then return the distances of X to every centre."""
+        if is_dask_collection(X):
+            return self.fit(X, sample_weight=sample_weight).transform(X)
         return self.fit(X, sample_weight=sample_weight)._transform(
             _validate_array(self, X, reset=False)
         )
+
+    # -- dask input (validate_data would compute the collection) -----------------
+
+    def _check_dask(self, X: Any, *, reset: bool) -> Any:
+        """Checks of ``validate_data`` for a dask collection, NaN check on fit only."""
+        X, names = _dask.as_dask_array(X, check_finite=reset)
+        if reset:
+            self.n_features_in_ = int(X.shape[1])
+            if names is not None:
+                self.feature_names_in_ = np.asarray(names, dtype=object)
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            return X
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but KMeans was fitted with "
+                f"{self.n_features_in_}: pass the same columns as in fit."
+            )
+        fitted = getattr(self, "feature_names_in_", None)
+        if names is not None and fitted is not None and list(fitted) != names:
+            raise ValueError("The feature names of X differ from those seen in fit.")
+        return X.astype(self.cluster_centers_.dtype)
+
+    def _fit_dask(self, X: Any, sample_weight: Any) -> KMeans:
+        """``fit`` on a dask array or DataFrame: the data stays on the workers; the
+        result is bit-identical to the in-memory fit from the same start."""
+        X = self._check_dask(X, reset=True)
+        self._check_params(X)
+        if isinstance(self.init, str) and self.init not in ("k-means++", "k-means||"):
+            raise ValueError(
+                f"init={self.init!r} is not available for dask input: use 'k-means||' "
+                "(the default 'k-means++' runs it), an array or compute X first."
+            )
+        if callable(self.init):
+            raise ValueError("A callable init needs the rows in memory: pass an array.")
+        n_threads = resolve_n_threads(self.n_threads)
+        random_state = check_random_state(self.random_state)
+        if isinstance(self.init, str):
+            seeds = [
+                int(s)
+                for s in random_state.randint(np.iinfo(np.int32).max, size=self._resolved_n_init())
+            ]
+        else:
+            seeds = [None]
+        backend = get_backend(X, _BACKEND_ALGORITHM[self.algorithm])
+        data = backend.prepare(X, sample_weight, self.n_clusters)
+        k, init = self.n_clusters, self.init
+
+        def centers_of(seed: int | None) -> np.ndarray:
+            if isinstance(init, str):
+                return _dask.kmeans_parallel_dask(data, k, seed)
+            centers = np.asarray(init)
+            self._check_init_array(centers, data.n_features)
+            return np.ascontiguousarray(centers, dtype=data.dtype)
+
+        result = _core.fit(
+            backend, data, None, k, centers_of, seeds, max_iter=self.max_iter,
+            tol=float(self.tol), n_threads=n_threads, verbose=bool(self.verbose),
+        )  # fmt: skip
+        self.cluster_centers_ = result.centers
+        self.labels_ = result.labels
+        self.inertia_ = result.inertia
+        self.n_iter_ = result.n_iter
+        self.converged_ = result.converged
+        self.stop_reason_ = result.stop_reason
+        self.history_ = result.history
+        self._n_threads = n_threads
+        if not result.converged:
+            warnings.warn(
+                f"KMeans stopped at max_iter={self.max_iter} before converging. "
+                "Raise max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
 
     # -- use --------------------------------------------------------------------
 
@@ -354,6 +435,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         -------
         labels : ndarray of shape (n_samples,), int32
         """
+        if is_dask_collection(X):
+            return _dask.predict_lazy(self._check_dask(X, reset=False), self.cluster_centers_)
         return self._labels_inertia(self._check_test_data(X))[0]
 
     def transform(self, X: Any) -> np.ndarray:
@@ -364,6 +447,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         distances : ndarray of shape (n_samples, n_clusters), dtype of X
         """
         check_is_fitted(self)
+        if is_dask_collection(X):
+            return _dask.transform_lazy(self._check_dask(X, reset=False), self.cluster_centers_)
         return self._transform(_validate_array(self, X, reset=False))
 
     def _transform(self, X: np.ndarray) -> np.ndarray:

@@ -1,0 +1,422 @@
+"""The Dask backend: the in-memory pass, mapped over persisted groups of rows.
+
+``prepare`` rechunks the data row-wise on the group boundaries of the in-memory pass
+(``_groups.group_starts``; all columns in one chunk) and persists it once on the
+current scheduler (a ``distributed.Client`` if one is active). Each pass then runs one
+task per group, the same numba kernel as in memory; a task keeps its labels on the
+worker and sends back only its (k, d) sums, (k,) weights and its per-chunk inertias.
+The host adds them in group order, so centres, labels and inertia are bit-identical to
+the in-memory fit from the same start, whatever the user's chunking and the number of
+workers. A worker lost mid-fit costs only a recomputation: every task is pure, and the
+scheduler rebuilds lost results from their lineage.
+
+dask is imported here only (``pip install "kmeanskit[dask]"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kmeanskit._config import use_gemm_for
+from kmeanskit.backends import Step
+from kmeanskit.backends import _groups as G
+
+
+def import_dask() -> Any:
+    """``dask``, or an ImportError naming the extra to install."""
+    try:
+        import dask
+        import dask.array  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            'Fitting dask collections needs dask: pip install "kmeanskit[dask]"'
+        ) from exc
+    return dask
+
+
+def is_dask_collection(X: Any) -> bool:
+    """Whether X is a dask array / DataFrame (without importing dask)."""
+    return type(X).__module__.split(".")[0] in ("dask", "dask_expr")
+
+
+@dataclass
+class DaskData:
+    """The persisted groups of one fit and the labels of its latest pass."""
+
+    blocks: list  # one Delayed per group: (rows, d) array, persisted
+    weights: list  # one Delayed per group: (rows,) weights, or None for unit weights
+    starts: np.ndarray  # (G + 1,) row boundaries of the groups
+    n_features: int
+    dtype: np.dtype
+    n_clusters: int
+    labels: list = field(default_factory=list)  # one Delayed per group, [] before a pass
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.starts[-1])
+
+    @property
+    def use_gemm(self) -> bool:
+        return use_gemm_for(self.n_features, self.n_clusters)
+
+
+def _rows_chunks(starts: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(s) for s in np.diff(starts))
+
+
+def persist_groups(X: Any, sample_weight: Any, n_clusters: int) -> DaskData:
+    """Rechunk X (and a dask or numpy ``sample_weight``) on the group boundaries and
+    persist them once."""
+    dask = import_dask()
+    import dask.array as da
+
+    n, d = (int(s) for s in X.shape)
+    starts = G.group_starts(n, n_clusters, d)
+    X = X.rechunk((_rows_chunks(starts), (d,)))
+    if sample_weight is None:
+        (X,) = dask.persist(X)
+        weights: list = [None] * (len(starts) - 1)
+    else:
+        if not is_dask_collection(sample_weight):
+            sample_weight = da.from_array(np.asarray(sample_weight))
+        sample_weight = sample_weight.astype(X.dtype).rechunk((_rows_chunks(starts),))
+        X, sample_weight = dask.persist(X, sample_weight)
+        weights = sample_weight.to_delayed().ravel().tolist()
+    return DaskData(
+        blocks=X.to_delayed().ravel().tolist(),
+        weights=weights,
+        starts=starts,
+        n_features=d,
+        dtype=np.dtype(X.dtype),
+        n_clusters=n_clusters,
+    )
+
+
+def _block_step(X, w, centers, labels_prev, accumulate):
+    labels, step = G.group_pass(X, w, centers, labels_prev, accumulate)
+    return labels, step
+
+
+def _first(pair):
+    return pair[0]
+
+
+def _second(pair):
+    return pair[1]
+
+
+def _block_column_sums(X, mean):
+    return G.chunk_column_sums(X, mean)
+
+
+def _block_top(X, w, centers, labels, offset, m):
+    return G.top_rows(G.assigned_distances(X, w, centers, labels), offset, m)
+
+
+def _block_take(X, w, labels, local):
+    rows = X[local]
+    weights = np.ones(len(local), dtype=X.dtype) if w is None else w[local]
+    return rows, weights, labels[local]
+
+
+class DaskBackend:
+    """Lloyd passes over a dask array, one task per group of the in-memory pass."""
+
+    name = "dask"
+
+    def __init__(self, algorithm: str = "lloyd") -> None:
+        # Bounds would need per-row state on the workers; dense passes are exact too.
+        self.algorithm = "lloyd"
+        self.requested = algorithm
+
+    def prepare(self, X: Any, sample_weight: Any, n_clusters: int) -> DaskData:
+        if isinstance(X, DaskData):
+            return X
+        return persist_groups(X, sample_weight, n_clusters)
+
+    def begin(self, data: DaskData) -> None:
+        data.labels = []
+
+    def column_variance(self, data: DaskData) -> np.ndarray:
+        """Per-feature variance, computed exactly as ``_kernels.stats.column_variance``."""
+        dask = import_dask()
+        delayed = dask.delayed
+        n = data.n_samples
+        parts = dask.compute(*[delayed(_block_column_sums)(b, None) for b in data.blocks])
+        mean = np.concatenate(parts).sum(axis=0) / n
+        parts = dask.compute(*[delayed(_block_column_sums)(b, mean) for b in data.blocks])
+        return np.concatenate(parts).sum(axis=0) / n
+
+    def _pass(self, data: DaskData, centers: np.ndarray, accumulate: bool) -> Step:
+        dask = import_dask()
+        delayed = dask.delayed
+        centers = np.ascontiguousarray(centers, dtype=data.dtype)
+        c = delayed(centers)
+        prev = data.labels or [None] * len(data.blocks)
+        pairs = [
+            delayed(_block_step, pure=True)(b, w, c, p, accumulate)
+            for b, w, p in zip(data.blocks, data.weights, prev, strict=True)
+        ]
+        labels = [delayed(_first, pure=True)(p) for p in pairs]
+        steps = [delayed(_second, pure=True)(p) for p in pairs]
+        # Labels stay on the workers; only the small partials come back.
+        persisted = dask.persist(*labels, *steps)
+        data.labels = list(persisted[: len(labels)])
+        sums, weights, inertia, changed = G.reduce_steps(
+            list(dask.compute(*persisted[len(labels) :]))
+        )
+        return Step(
+            sums=sums,
+            weights=weights,
+            inertia=inertia,
+            n_changed=changed,
+            labels=self._labels_array(data),
+        )
+
+    def _labels_array(self, data: DaskData) -> Any:
+        import dask.array as da
+
+        return da.concatenate(
+            [
+                da.from_delayed(lab, shape=(int(n),), dtype=np.int32)
+                for lab, n in zip(data.labels, np.diff(data.starts), strict=True)
+            ]
+        )
+
+    def step(self, data: DaskData, centers: np.ndarray) -> Step:
+        return self._pass(data, centers, accumulate=True)
+
+    def labels(self, data: DaskData, centers: np.ndarray) -> tuple[Any, float]:
+        step = self._pass(data, centers, accumulate=False)
+        return step.labels, step.inertia
+
+    def farthest(self, data: DaskData, centers: np.ndarray, m: int) -> np.ndarray:
+        dask = import_dask()
+        delayed = dask.delayed
+        centers = np.ascontiguousarray(centers, dtype=data.dtype)
+        tops = dask.compute(
+            *[
+                delayed(_block_top)(b, w, centers, lab, int(s), m)
+                for b, w, lab, s in zip(
+                    data.blocks, data.weights, data.labels, data.starts[:-1], strict=True
+                )
+            ]
+        )
+        return G.merge_top(list(tops), m)
+
+    def take(
+        self, data: DaskData, indices: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        dask = import_dask()
+        delayed = dask.delayed
+        indices = np.asarray(indices, dtype=np.int64)
+        group = np.searchsorted(data.starts, indices, side="right") - 1
+        labels = data.labels or [None] * len(data.blocks)
+        tasks = []
+        for g in range(len(data.blocks)):
+            local = indices[group == g] - data.starts[g]
+            if local.size:
+                lab = labels[g]
+                if lab is None:
+                    lab = np.full(int(data.starts[g + 1] - data.starts[g]), -1, dtype=np.int32)
+                tasks.append(delayed(_block_take)(data.blocks[g], data.weights[g], lab, local))
+        parts = dask.compute(*tasks)
+        # The parts come in group order: put them back in the order asked for.
+        back = np.argsort(np.argsort(group, kind="stable"), kind="stable")
+        rows = np.concatenate([p[0] for p in parts])[back]
+        weights = np.concatenate([p[1] for p in parts])[back]
+        return rows, weights, np.concatenate([p[2] for p in parts])[back]
+
+
+# -- k-means|| over the persisted groups ---------------------------------------------
+
+
+def _unit(w, X):
+    return np.ones(X.shape[0], dtype=X.dtype) if w is None else w
+
+
+def _block_chunk_weights(X, w):
+    from kmeanskit._kernels.parallel_init import chunk_weight_sums
+
+    out = np.empty(max(1, -(-X.shape[0] // 256)))
+    chunk_weight_sums(_unit(w, X), out)
+    return out
+
+
+def _block_row_weights(X, w, local):
+    return np.array(_unit(w, X)[local : local + 256], dtype=np.float64)
+
+
+def _block_update(X, w, state, cands, offset, reset):
+    from kmeanskit._kernels.parallel_init import update_closest
+
+    n = X.shape[0]
+    if reset:
+        closest, owner = np.empty(n), np.empty(n, dtype=np.int32)
+    else:  # tasks must not change their inputs: a lost result is recomputed from them
+        closest, owner = state[0].copy(), state[1].copy()
+    phi = np.empty(max(1, -(-n // 256)))
+    update_closest(np.ascontiguousarray(X), _unit(w, X), cands, offset, reset, closest, owner, phi)
+    return (closest, owner), phi
+
+
+def _block_draw(X, w, state, seed, rnd, offset, phi, oversampling):
+    from kmeanskit._kernels.parallel_init import draw_rows_parallel
+
+    out = np.empty(X.shape[0], dtype=np.int64)
+    count = draw_rows_parallel(_unit(w, X), state[0], seed, rnd, offset, phi, oversampling, out)
+    return out[:count]
+
+
+def _block_owner(X, w, state, n_candidates):
+    from kmeanskit._init_parallel import owner_weight_sums
+
+    return owner_weight_sums(_unit(w, X), state[1], n_candidates)
+
+
+class DaskRows:
+    """The k-means|| ``RowSource`` of ``_init_parallel`` over persisted groups: each
+    group keeps its rows' distances to the nearest candidate on its worker."""
+
+    def __init__(self, data: DaskData, backend: DaskBackend) -> None:
+        self.data, self.backend = data, backend
+        self.n_samples, self.n_features, self.dtype = data.n_samples, data.n_features, data.dtype
+        self.state: list = [None] * len(data.blocks)
+
+    def _map(self, fn: Any, *args: Any, state: bool = False) -> list:
+        dask = import_dask()
+        d = self.data
+        extra = (self.state,) if state else ()
+        return [
+            dask.delayed(fn, pure=True)(b, w, *[e[g] for e in extra], *args)
+            for g, (b, w) in enumerate(zip(d.blocks, d.weights, strict=True))
+        ]
+
+    def chunk_weights(self) -> np.ndarray:
+        dask = import_dask()
+        return np.concatenate(dask.compute(*self._map(_block_chunk_weights)))
+
+    def chunk_row_weights(self, chunk: int) -> np.ndarray:
+        dask = import_dask()
+        g = int(np.searchsorted(self.data.starts, chunk * 256, side="right")) - 1
+        local = chunk * 256 - int(self.data.starts[g])
+        task = dask.delayed(_block_row_weights)(self.data.blocks[g], self.data.weights[g], local)
+        return task.compute()
+
+    def take_rows(self, indices: np.ndarray) -> np.ndarray:
+        return self.backend.take(self.data, indices)[0]
+
+    def update(self, cands: np.ndarray, offset: int, reset: bool) -> np.ndarray:
+        dask = import_dask()
+        cands = dask.delayed(np.ascontiguousarray(cands, dtype=self.dtype))
+        pairs = self._map(_block_update, cands, offset, reset, state=True)
+        states = [dask.delayed(_first, pure=True)(p) for p in pairs]
+        phis = [dask.delayed(_second, pure=True)(p) for p in pairs]
+        persisted = dask.persist(*states, *phis)
+        self.state = list(persisted[: len(states)])
+        return np.concatenate(dask.compute(*persisted[len(states) :]))
+
+    def draw(self, seed: int, rnd: int, phi: float, oversampling: float) -> np.ndarray:
+        dask = import_dask()
+        tasks = [
+            dask.delayed(_block_draw, pure=True)(b, w, s, seed, rnd, int(start), phi, oversampling)
+            for b, w, s, start in zip(
+                self.data.blocks, self.data.weights, self.state, self.data.starts, strict=False
+            )
+        ]
+        return np.concatenate(dask.compute(*tasks))
+
+    def owner_weights(self, n_candidates: int) -> np.ndarray:
+        dask = import_dask()
+        parts = dask.compute(*self._map(_block_owner, n_candidates, state=True))
+        total = np.zeros(n_candidates)
+        for p in parts:
+            total += p
+        return total
+
+
+def kmeans_parallel_dask(data: DaskData, n_clusters: int, seed: int | None) -> np.ndarray:
+    """k-means|| centres on Dask: the same as ``_init.kmeans_parallel`` in memory for
+    the same seed, without collecting the rows."""
+    from kmeanskit._init import kmeans_plusplus
+    from kmeanskit._init_parallel import kmeans_parallel
+
+    backend = DaskBackend()
+    source = DaskRows(data, backend)
+    rs = np.random.RandomState(seed)
+    return kmeans_parallel(source, n_clusters, rs, kmeans_plusplus)[0]
+
+
+# -- lazy predict / transform ----------------------------------------------------------
+
+
+def _predict_block(X, centers):
+    return G.group_pass(X, None, centers, None, False)[0]
+
+
+def _transform_block(X, centers):
+    return np.sqrt(G.sq_distances(X, centers)).astype(X.dtype, copy=False)
+
+
+def _aligned(X: Any) -> Any:
+    """X with row chunks of whole 256-row chunks (each row lands where the in-memory
+    pass puts it in its chunk: the same GEMM tile, the same bits) and one column chunk."""
+    rows = max(256, -(-int(max(X.chunks[0])) // 256) * 256)
+    return X.rechunk({0: rows, 1: -1})
+
+
+def predict_lazy(X: Any, centers: np.ndarray) -> Any:
+    """Labels of a dask array under ``centers``: a lazy int32 dask array."""
+    X = _aligned(X)
+    return X.map_blocks(_predict_block, centers, dtype=np.int32, drop_axis=1)
+
+
+def transform_lazy(X: Any, centers: np.ndarray) -> Any:
+    """Distances of a dask array's rows to ``centers``: a lazy dask array."""
+    k = centers.shape[0]
+    return X.rechunk({1: -1}).map_blocks(
+        _transform_block, centers, dtype=X.dtype, chunks=(X.chunks[0], (k,))
+    )
+
+
+# -- input checks (the estimator's validate_data would compute the collection) ---------
+
+
+def as_dask_array(X: Any, *, check_finite: bool) -> tuple[Any, list | None]:
+    """A 2-D float32/float64 dask array with known chunk sizes, and the column names
+    of a dask DataFrame (None for an array).
+
+    Raises
+    ------
+    ValueError
+        Not 2-D, not numeric, or (``check_finite``) NaN or infinity in X: one pass.
+    """
+    import_dask()
+    import dask.array as da
+
+    names = None
+    if hasattr(X, "columns") and not hasattr(X, "chunks"):
+        names = [str(c) if not isinstance(c, str) else c for c in X.columns]
+        if not all(isinstance(c, str) for c in X.columns):
+            names = None
+        X = X.to_dask_array(lengths=True)
+    if not isinstance(X, da.Array):
+        raise ValueError(f"Expected a dask array or DataFrame, got {type(X).__name__}.")
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2-D dask array, got {X.ndim}-D: reshape it to (n_samples, n_features)."
+        )
+    if X.dtype not in (np.float32, np.float64):
+        if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+            raise ValueError(
+                f"X has dtype {X.dtype}: KMeans needs numbers; drop or encode the text columns."
+            )
+        X = X.astype(np.float64)
+    if any(np.isnan(c) for axis in X.chunks for c in axis):
+        X = X.compute_chunk_sizes()
+    if check_finite and not bool(da.isfinite(X).all().compute()):
+        raise ValueError("X contains NaN or infinity: remove or impute those values first.")
+    return X, names
