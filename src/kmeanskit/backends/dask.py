@@ -53,6 +53,8 @@ class DaskData:
     dtype: np.dtype
     n_clusters: int
     labels: list = field(default_factory=list)  # one Delayed per group, [] before a pass
+    #: The persisted collections: holding them keeps their results on the workers.
+    persisted: tuple = ()
 
     @property
     def n_samples(self) -> int:
@@ -79,12 +81,14 @@ def persist_groups(X: Any, sample_weight: Any, n_clusters: int) -> DaskData:
     if sample_weight is None:
         (X,) = dask.persist(X)
         weights: list = [None] * (len(starts) - 1)
+        persisted: tuple = (X,)
     else:
         if not is_dask_collection(sample_weight):
             sample_weight = da.from_array(np.asarray(sample_weight))
         sample_weight = sample_weight.astype(X.dtype).rechunk((_rows_chunks(starts),))
         X, sample_weight = dask.persist(X, sample_weight)
         weights = sample_weight.to_delayed().ravel().tolist()
+        persisted = (X, sample_weight)
     return DaskData(
         blocks=X.to_delayed().ravel().tolist(),
         weights=weights,
@@ -92,6 +96,7 @@ def persist_groups(X: Any, sample_weight: Any, n_clusters: int) -> DaskData:
         n_features=d,
         dtype=np.dtype(X.dtype),
         n_clusters=n_clusters,
+        persisted=persisted,
     )
 
 
