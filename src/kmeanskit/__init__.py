@@ -4,6 +4,7 @@ from kmeanskit import metrics
 from kmeanskit._choose_k import ChooseKResult, choose_k
 from kmeanskit._estimator import KMeans, k_means, kmeans_plusplus
 from kmeanskit._history import FitHistory, IterationRecord, RestartRecord
+from kmeanskit.backends.stream import StreamedArray
 from kmeanskit.model_io import load_model, save_model
 
 __version__ = "0.1.0"
@@ -14,6 +15,7 @@ __all__ = [
     "IterationRecord",
     "KMeans",
     "RestartRecord",
+    "StreamedArray",
     "__version__",
     "choose_k",
     "k_means",

@@ -27,6 +27,7 @@ from kmeanskit._init import kmeans_plusplus as _kmeans_plusplus
 from kmeanskit.backends import dask as _dask
 from kmeanskit.backends import get_backend
 from kmeanskit.backends.dask import is_dask_collection
+from kmeanskit.backends.stream import StreamedArray, is_streamed
 
 _ALGORITHMS = ("auto", "lloyd", "elkan", "hamerly")
 #: What each accepted name runs. All are exact: the same labels from the same start.
@@ -268,8 +269,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         -------
         self : KMeans
         """
-        if is_dask_collection(X):
-            return self._fit_dask(X, sample_weight)
+        if is_dask_collection(X) or is_streamed(X):
+            return self._fit_out_of_core(X, sample_weight)
         X = _validate_array(self, X, reset=True)
         self._check_params(X)
         sample_weight = _check_sample_weight(sample_weight, X)
@@ -355,15 +356,24 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             raise ValueError("The feature names of X differ from those seen in fit.")
         return X.astype(self.cluster_centers_.dtype)
 
-    def _fit_dask(self, X: Any, sample_weight: Any) -> KMeans:
-        """``fit`` on a dask array or DataFrame: the data stays on the workers; the
-        result is bit-identical to the in-memory fit from the same start."""
-        X = self._check_dask(X, reset=True)
+    def _fit_out_of_core(self, X: Any, sample_weight: Any) -> KMeans:
+        """``fit`` on a dask collection or on rows streamed from disk: the rows are never
+        collected; the result is bit-identical to the in-memory fit from the same start.
+        String inits run k-means|| there."""
+        if is_dask_collection(X):
+            X = self._check_dask(X, reset=True)
+        else:
+            X = X if isinstance(X, StreamedArray) else StreamedArray(X)
+            self.n_features_in_ = X.shape[1]
+            if X.columns is not None:
+                self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(sample_weight, X)
         self._check_params(X)
         if isinstance(self.init, str) and self.init not in ("k-means++", "k-means||"):
             raise ValueError(
-                f"init={self.init!r} is not available for dask input: use 'k-means||' "
-                "(the default 'k-means++' runs it), an array or compute X first."
+                f"init={self.init!r} is not available for data that is not in memory: use "
+                "'k-means||' (the default 'k-means++' runs it), an array or load X first."
             )
         if callable(self.init):
             raise ValueError("A callable init needs the rows in memory: pass an array.")
@@ -382,10 +392,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
         def centers_of(seed: int | None) -> np.ndarray:
             if isinstance(init, str):
-                return _dask.kmeans_parallel_dask(data, k, seed)
+                return backend.kmeans_parallel(data, k, seed)
             centers = np.asarray(init)
-            self._check_init_array(centers, data.n_features)
-            return np.ascontiguousarray(centers, dtype=data.dtype)
+            self._check_init_array(centers, X.shape[1])
+            return np.ascontiguousarray(centers, dtype=X.dtype)
 
         result = _core.fit(
             backend, data, None, k, centers_of, seeds, max_iter=self.max_iter,
@@ -437,6 +447,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         """
         if is_dask_collection(X):
             return _dask.predict_lazy(self._check_dask(X, reset=False), self.cluster_centers_)
+        if isinstance(X, StreamedArray):
+            check_is_fitted(self)
+            backend = get_backend(X)
+            with thread_limits(resolve_n_threads(self.n_threads)):
+                data = backend.prepare(X, None, self.n_clusters)
+                return backend.labels(data, self.cluster_centers_)[0].copy()
         return self._labels_inertia(self._check_test_data(X))[0]
 
     def transform(self, X: Any) -> np.ndarray:

@@ -77,8 +77,9 @@ class Backend(Protocol):
 
 
 def get_backend(X: Any, algorithm: str = "lloyd") -> Backend:
-    """The backend for this kind of data: in-memory numpy arrays, or dask collections
-    (``backends.dask``, which imports dask only when it runs).
+    """The backend for this kind of data: in-memory numpy arrays, dask collections
+    (``backends.dask``, which imports dask only when it runs), or rows streamed from
+    disk (a ``numpy.memmap`` or ``backends.stream.StreamedArray``).
 
     ``algorithm`` is ``"lloyd"`` (score every row every pass) or ``"hamerly"``
     (bounds); both give the same labels.
@@ -89,6 +90,12 @@ def get_backend(X: Any, algorithm: str = "lloyd") -> Backend:
         from kmeanskit.backends.dask import DaskBackend
 
         return DaskBackend(algorithm)
+    from kmeanskit.backends.stream import StreamData, is_streamed
+
+    if is_streamed(X) or isinstance(X, StreamData):
+        from kmeanskit.backends.stream import StreamBackend
+
+        return StreamBackend(algorithm)
     from kmeanskit.backends.local import LocalBackend
 
     return LocalBackend(algorithm)

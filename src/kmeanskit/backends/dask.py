@@ -198,6 +198,10 @@ class DaskBackend:
         step = self._pass(data, centers, accumulate=False)
         return step.labels, step.inertia
 
+    def kmeans_parallel(self, data: DaskData, n_clusters: int, seed: int | None) -> np.ndarray:
+        """k-means|| centres on the workers (see ``kmeans_parallel_dask``)."""
+        return kmeans_parallel_dask(data, n_clusters, seed)
+
     def farthest(self, data: DaskData, centers: np.ndarray, m: int) -> np.ndarray:
         dask = import_dask()
         delayed = dask.delayed
