@@ -34,7 +34,8 @@ def test_npy_and_memmap_bit_identical(tmp_path, d, dtype):
     init = rows_as_init(X, 6)
     ref = KMeans(6, init=init, n_init=1).fit(X)
     path = _npy(tmp_path, X)
-    for source in (np.load(path, mmap_mode="r"), StreamedArray(path), StreamedArray(str(path))):
+    memmap = np.load(path, mmap_mode="r")
+    for source in (StreamedArray(memmap), StreamedArray(path), StreamedArray(str(path))):
         assert_same_fit(KMeans(6, init=init, n_init=1).fit(source), ref)
 
 
@@ -54,12 +55,25 @@ def test_parquet_bit_identical(tmp_path):
     assert_same_fit(sub, KMeans(5, init=init[:, :2], n_init=1).fit(X[:, :2].copy()))
 
 
+def test_large_memmap_streams(tmp_path, monkeypatch):
+    """A memmap above the memory budget is streamed (a small one loads as before)."""
+    from kmeanskit.backends import get_backend, stream
+
+    X, _ = blobs(n=3000, d=3, k=3, dtype=np.float32)
+    memmap = np.load(_npy(tmp_path, X), mmap_mode="r")
+    assert get_backend(memmap).name == "local"
+    monkeypatch.setattr(stream, "memory_budget", lambda: X.nbytes - 1)
+    assert get_backend(memmap).name == "stream"
+    init = rows_as_init(X, 3)
+    assert_same_fit(KMeans(3, init=init, n_init=1).fit(memmap), KMeans(3, init=init).fit(X))
+
+
 def test_kmeans_parallel_seed_weights_and_predict(tmp_path):
     X, _ = blobs(n=6000, d=5, k=7, seed=2, cluster_std=2.0)
     w = np.random.RandomState(3).uniform(0, 2, size=len(X))
     path = _npy(tmp_path, X)
     ref = KMeans(7, init="k-means||", random_state=5).fit(X, sample_weight=w)
-    got = KMeans(7, random_state=5).fit(np.load(path, mmap_mode="r"), sample_weight=w)
+    got = KMeans(7, random_state=5).fit(StreamedArray(path), sample_weight=w)
     assert_same_fit(got, ref)
     np.testing.assert_array_equal(got.predict(StreamedArray(path)), ref.predict(X))
 

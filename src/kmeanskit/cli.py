@@ -323,7 +323,7 @@ def fit(
         raise click.UsageError("-q and -v cannot be used together")
     if as_json and labels_path == "-":
         raise click.UsageError("--json and --labels - both write to standard output")
-    budget = memory_budget if memory_budget is not None else _default_budget()
+    budget = memory_budget if memory_budget is not None else kmeanskit.StreamedArray.memory_budget()
     if _streams(data, budget):
         if scale != "none" or drop or drop_missing or plot_path or init != "k-means++":
             raise click.UsageError(
@@ -437,14 +437,6 @@ def _parse_size(value: str | None) -> int | None:
     if size < 0:
         raise click.BadParameter(f"{value!r} is negative: use e.g. 500M or 8G")
     return size
-
-
-def _default_budget() -> int:
-    """A quarter of the physical memory (4 GiB when it cannot be read)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
-    except (ValueError, OSError, AttributeError):
-        return 4 * 2**30
 
 
 def _streams(data: str, budget: int) -> bool:

@@ -92,6 +92,11 @@ class StreamedArray:
     def __len__(self) -> int:
         return self.shape[0]
 
+    @staticmethod
+    def memory_budget() -> int:
+        """The default budget: a memmap larger than this is streamed (a quarter of RAM)."""
+        return memory_budget()
+
     def read(self, start: int, stop: int, out: np.ndarray) -> np.ndarray:
         """Rows ``start:stop`` into ``out`` (rows x d, C-contiguous); the filled view."""
         view = out[: stop - start]
@@ -140,9 +145,21 @@ class StreamedArray:
         return out
 
 
+def memory_budget() -> int:
+    """A quarter of the physical memory (4 GiB when it cannot be read)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+    except (ValueError, OSError, AttributeError):
+        return 4 * 2**30
+
+
 def is_streamed(X: Any) -> bool:
-    """Whether X is read from disk in blocks rather than loaded."""
-    return isinstance(X, (StreamedArray, np.memmap))
+    """Whether X is read from disk in blocks rather than loaded: a ``StreamedArray``, or
+    a ``numpy.memmap`` larger than ``memory_budget()`` (a smaller one is an array like
+    any other, so it gets exactly the in-memory behaviour, seeding included)."""
+    if isinstance(X, StreamedArray):
+        return True
+    return isinstance(X, np.memmap) and X.filename is not None and X.nbytes > memory_budget()
 
 
 @dataclass
