@@ -90,13 +90,21 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     ----------
     n_clusters : int, default=8
         Number of clusters.
-    init : {'k-means++', 'random', 'farthest'}, callable or array of shape (n_clusters, n_features)
+    init : {'k-means++', 'k-means||', 'random', 'farthest'}, callable or array (k, d)
         How to choose the initial centres. 'k-means++' is greedy k-means++ with
         ``2 + int(ln k)`` candidates per step, weighted by ``sample_weight``;
-        'random' picks ``n_clusters`` distinct rows with probability proportional to
-        their weight; 'farthest' is farthest-point traversal (each next centre the
-        row farthest from those chosen, outlier-prone: for teaching); a callable is
-        called as ``init(X, n_clusters, random_state)``.
+        'k-means||' is k-means|| (Bahmani et al. 2012): 5 rounds that each draw about
+        ``2k`` rows with probability proportional to ``w D^2``, then greedy k-means++ on
+        the candidates weighted by the rows nearest to them (13 passes over the data,
+        whatever k); 'random' picks ``n_clusters`` distinct rows with probability
+        proportional to their weight; 'farthest' is farthest-point traversal (each
+        next centre the row farthest from those chosen, outlier-prone: for teaching);
+        a callable is called as ``init(X, n_clusters, random_state)``.
+        For data that is not in memory (a dask array or DataFrame, a
+        ``StreamedArray``, a ``numpy.memmap`` above the memory budget), 'k-means++'
+        runs 'k-means||', which never collects the rows; the same seed gives the same
+        centres as ``init='k-means||'`` in memory. Only 'k-means||' and arrays are
+        accepted there.
     n_init : 'auto' or int, default='auto'
         Restarts; the run with the lowest inertia is kept. 'auto' means 1 for
         'k-means++' or an array, and 10 for 'random' or a callable (as scikit-learn).
@@ -260,7 +268,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         ----------
         X : array-like of shape (n_samples, n_features)
             Training data, float32 or float64 (other types are converted to float64).
-            A C-contiguous float array is used as is, never copied.
+            A C-contiguous float array is used as is, never copied. A dask array or
+            DataFrame is fitted on the current Dask scheduler (``labels_`` is then a
+            dask array); a ``StreamedArray`` (or a large ``numpy.memmap``) is streamed
+            from disk. Both give bit-identical results to the in-memory fit from the
+            same initial centres.
         y : Ignored
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each row (>= 0, not all 0). None means all 1.
