@@ -100,7 +100,27 @@ def persist_groups(X: Any, sample_weight: Any, n_clusters: int) -> DaskData:
     )
 
 
+_BLAS_LIMITED = False
+
+
+def _one_blas_thread() -> None:
+    """In a worker process, BLAS on one thread (the kernels call it inside their own
+    parallel loops), set once: ``_core`` does the same around an in-process fit."""
+    global _BLAS_LIMITED
+    if _BLAS_LIMITED:
+        return
+    _BLAS_LIMITED = True
+    import multiprocessing
+
+    if multiprocessing.parent_process() is not None:
+        import scipy.linalg.cython_blas  # noqa: F401  (numba's np.dot calls it)
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")
+
+
 def _block_step(X, w, centers, labels_prev, accumulate):
+    _one_blas_thread()
     labels, step = G.group_pass(X, w, centers, labels_prev, accumulate)
     return labels, step
 
@@ -262,6 +282,7 @@ def _block_row_weights(X, w, local):
 def _block_update(X, w, state, cands, offset, reset):
     from kmeanskit._kernels.parallel_init import update_closest
 
+    _one_blas_thread()
     n = X.shape[0]
     if reset:
         closest, owner = np.empty(n), np.empty(n, dtype=np.int32)
