@@ -1,12 +1,13 @@
 """The Dask backend: the in-memory pass, mapped over persisted groups of rows.
 
 ``prepare`` rechunks the data row-wise on the group boundaries of the in-memory pass
-(``_groups.group_starts``; all columns in one chunk) and persists it once on the
-current scheduler (a ``distributed.Client`` if one is active). Each pass then runs one
-task per group, the same numba kernel as in memory; a task keeps its labels on the
-worker and sends back only its (k, d) sums, (k,) weights and its per-chunk inertias.
-The host adds them in group order, so centres, labels and inertia are bit-identical to
-the in-memory fit from the same start, whatever the user's chunking and the number of
+(``_groups.group_starts``; all columns in one chunk), a few whole groups per chunk (a
+*partition*), and persists it once on the current scheduler (a ``distributed.Client``
+if one is active). Each pass runs one task per partition, which runs the same numba
+kernel as in memory on each of its groups; a task keeps its labels on its worker and
+sends back only (k, d) sums, (k,) weights and per-chunk inertias per group. The host
+adds them in group order, so centres, labels and inertia are bit-identical to the
+in-memory fit from the same start, whatever the user's chunking and the number of
 workers. A worker lost mid-fit costs only a recomputation: every task is pure, and the
 scheduler rebuilds lost results from their lineage.
 
@@ -15,14 +16,19 @@ dask is imported here only (``pip install "kmeanskit[dask]"``).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from kmeanskit._config import use_gemm_for
+from kmeanskit._config import CHUNK_ROWS
 from kmeanskit.backends import Step
 from kmeanskit.backends import _groups as G
+
+#: A partition (one task per pass) holds whole groups and, when there are enough
+#: groups, at least this many bytes: fewer, larger tasks cost less scheduling.
+PARTITION_BYTES = 64 * 2**20
 
 
 def import_dask() -> Any:
@@ -44,15 +50,16 @@ def is_dask_collection(X: Any) -> bool:
 
 @dataclass
 class DaskData:
-    """The persisted groups of one fit and the labels of its latest pass."""
+    """The persisted partitions of one fit and the labels of its latest pass."""
 
-    blocks: list  # one Delayed per group: (rows, d) array, persisted
-    weights: list  # one Delayed per group: (rows,) weights, or None for unit weights
+    blocks: list  # one Delayed per partition: (rows, d) array, persisted
+    weights: list  # one Delayed per partition: (rows,) weights, or None for unit weights
     starts: np.ndarray  # (G + 1,) row boundaries of the groups
+    parts: np.ndarray  # (P + 1,) group boundaries of the partitions
     n_features: int
     dtype: np.dtype
     n_clusters: int
-    labels: list = field(default_factory=list)  # one Delayed per group, [] before a pass
+    passes: list = field(default_factory=list)  # one Delayed per partition, [] before a pass
     #: The persisted collections: holding them keeps their results on the workers.
     persisted: tuple = ()
 
@@ -60,32 +67,54 @@ class DaskData:
     def n_samples(self) -> int:
         return int(self.starts[-1])
 
-    @property
-    def use_gemm(self) -> bool:
-        return use_gemm_for(self.n_features, self.n_clusters)
+    def part_rows(self) -> np.ndarray:
+        """(P + 1,) row boundaries of the partitions."""
+        return self.starts[self.parts]
+
+    def bounds(self, p: int) -> np.ndarray:
+        """Group boundaries inside partition ``p``, from its first row."""
+        s = self.starts[self.parts[p] : self.parts[p + 1] + 1]
+        return s - s[0]
 
 
-def _rows_chunks(starts: np.ndarray) -> tuple[int, ...]:
-    return tuple(int(s) for s in np.diff(starts))
+def _worker_threads() -> int:
+    """Threads of the current distributed cluster, else this machine's cores."""
+    try:
+        from distributed import get_client
+
+        return max(1, sum(get_client().nthreads().values()))
+    except (ImportError, ValueError):
+        return os.cpu_count() or 1
+
+
+def partition_groups(starts: np.ndarray, row_bytes: int) -> np.ndarray:
+    """Group boundaries of the partitions: at least two per worker thread when the
+    groups allow, else fewer of at least ``PARTITION_BYTES``."""
+    n_groups = len(starts) - 1
+    by_size = max(1, int(starts[-1]) * row_bytes // PARTITION_BYTES)
+    n_parts = int(min(n_groups, max(2 * _worker_threads(), by_size)))
+    return np.array([p * n_groups // n_parts for p in range(n_parts + 1)], dtype=np.int64)
 
 
 def persist_groups(X: Any, sample_weight: Any, n_clusters: int) -> DaskData:
-    """Rechunk X (and a dask or numpy ``sample_weight``) on the group boundaries and
-    persist them once."""
+    """Rechunk X (and a dask or numpy ``sample_weight``) on partition boundaries (whole
+    groups) and persist them once."""
     dask = import_dask()
     import dask.array as da
 
     n, d = (int(s) for s in X.shape)
     starts = G.group_starts(n, n_clusters, d)
-    X = X.rechunk((_rows_chunks(starts), (d,)))
+    parts = partition_groups(starts, d * X.dtype.itemsize)
+    rows = tuple(int(s) for s in np.diff(starts[parts]))
+    X = X.rechunk((rows, (d,)))
     if sample_weight is None:
         (X,) = dask.persist(X)
-        weights: list = [None] * (len(starts) - 1)
+        weights: list = [None] * (len(parts) - 1)
         persisted: tuple = (X,)
     else:
         if not is_dask_collection(sample_weight):
             sample_weight = da.from_array(np.asarray(sample_weight))
-        sample_weight = sample_weight.astype(X.dtype).rechunk((_rows_chunks(starts),))
+        sample_weight = sample_weight.astype(X.dtype).rechunk((rows,))
         X, sample_weight = dask.persist(X, sample_weight)
         weights = sample_weight.to_delayed().ravel().tolist()
         persisted = (X, sample_weight)
@@ -93,6 +122,7 @@ def persist_groups(X: Any, sample_weight: Any, n_clusters: int) -> DaskData:
         blocks=X.to_delayed().ravel().tolist(),
         weights=weights,
         starts=starts,
+        parts=parts,
         n_features=d,
         dtype=np.dtype(X.dtype),
         n_clusters=n_clusters,
@@ -119,36 +149,48 @@ def _one_blas_thread() -> None:
         threadpool_limits(limits=1, user_api="blas")
 
 
-def _block_step(X, w, centers, labels_prev, accumulate):
+def _unit(w, X):
+    return np.ones(X.shape[0], dtype=X.dtype) if w is None else w
+
+
+def _block_pass(X, w, centers, prev, accumulate, bounds):
+    """One pass over a partition, group by group: (labels, [GroupStep per group])."""
     _one_blas_thread()
-    labels, step = G.group_pass(X, w, centers, labels_prev, accumulate)
-    return labels, step
+    labels = np.empty(X.shape[0], dtype=np.int32)
+    steps = []
+    for s, e in zip(bounds[:-1], bounds[1:], strict=True):
+        w_g = None if w is None else w[s:e]
+        prev_g = None if prev is None else prev[0][s:e]
+        labels[s:e], step = G.group_pass(X[s:e], w_g, centers, prev_g, accumulate)
+        steps.append(step)
+    return labels, steps
 
 
-def _first(pair):
-    return pair[0]
+def _labels_of(result):
+    return result[0]
 
 
-def _second(pair):
-    return pair[1]
+def _steps_of(result):
+    return result[1]
 
 
 def _block_column_sums(X, mean):
     return G.chunk_column_sums(X, mean)
 
 
-def _block_top(X, w, centers, labels, offset, m):
-    return G.top_rows(G.assigned_distances(X, w, centers, labels), offset, m)
+def _block_top(X, w, centers, result, offset, m):
+    return G.top_rows(G.assigned_distances(X, w, centers, result[0]), offset, m)
 
 
-def _block_take(X, w, labels, local):
+def _block_take(X, w, result, local):
     rows = X[local]
     weights = np.ones(len(local), dtype=X.dtype) if w is None else w[local]
-    return rows, weights, labels[local]
+    labels = np.full(len(local), -1, dtype=np.int32) if result is None else result[0][local]
+    return rows, weights, labels
 
 
 class DaskBackend:
-    """Lloyd passes over a dask array, one task per group of the in-memory pass."""
+    """Lloyd passes over a dask array, one task per partition of whole groups."""
 
     name = "dask"
 
@@ -163,7 +205,7 @@ class DaskBackend:
         return persist_groups(X, sample_weight, n_clusters)
 
     def begin(self, data: DaskData) -> None:
-        data.labels = []
+        data.passes = []
 
     def column_variance(self, data: DaskData) -> np.ndarray:
         """Per-feature variance, computed exactly as ``_kernels.stats.column_variance``."""
@@ -178,21 +220,16 @@ class DaskBackend:
     def _pass(self, data: DaskData, centers: np.ndarray, accumulate: bool) -> Step:
         dask = import_dask()
         delayed = dask.delayed
-        centers = np.ascontiguousarray(centers, dtype=data.dtype)
-        c = delayed(centers)
-        prev = data.labels or [None] * len(data.blocks)
-        pairs = [
-            delayed(_block_step, pure=True)(b, w, c, p, accumulate)
-            for b, w, p in zip(data.blocks, data.weights, prev, strict=True)
+        c = delayed(np.ascontiguousarray(centers, dtype=data.dtype))
+        prev = data.passes or [None] * len(data.blocks)
+        results = [
+            delayed(_block_pass, pure=True)(b, w, c, r, accumulate, data.bounds(p))
+            for p, (b, w, r) in enumerate(zip(data.blocks, data.weights, prev, strict=True))
         ]
-        labels = [delayed(_first, pure=True)(p) for p in pairs]
-        steps = [delayed(_second, pure=True)(p) for p in pairs]
-        # Labels stay on the workers; only the small partials come back.
-        persisted = dask.persist(*labels, *steps)
-        data.labels = list(persisted[: len(labels)])
-        sums, weights, inertia, changed = G.reduce_steps(
-            list(dask.compute(*persisted[len(labels) :]))
-        )
+        # The labels stay on the workers; only the small partials come back.
+        data.passes = list(dask.persist(*results))
+        steps = dask.compute(*[delayed(_steps_of, pure=True)(r) for r in data.passes])
+        sums, weights, inertia, changed = G.reduce_steps([s for part in steps for s in part])
         return Step(
             sums=sums,
             weights=weights,
@@ -204,10 +241,13 @@ class DaskBackend:
     def _labels_array(self, data: DaskData) -> Any:
         import dask.array as da
 
+        dask = import_dask()
         return da.concatenate(
             [
-                da.from_delayed(lab, shape=(int(n),), dtype=np.int32)
-                for lab, n in zip(data.labels, np.diff(data.starts), strict=True)
+                da.from_delayed(
+                    dask.delayed(_labels_of, pure=True)(r), shape=(int(n),), dtype=np.int32
+                )
+                for r, n in zip(data.passes, np.diff(data.part_rows()), strict=True)
             ]
         )
 
@@ -228,9 +268,9 @@ class DaskBackend:
         centers = np.ascontiguousarray(centers, dtype=data.dtype)
         tops = dask.compute(
             *[
-                delayed(_block_top)(b, w, centers, lab, int(s), m)
-                for b, w, lab, s in zip(
-                    data.blocks, data.weights, data.labels, data.starts[:-1], strict=True
+                delayed(_block_top)(b, w, centers, r, int(s), m)
+                for b, w, r, s in zip(
+                    data.blocks, data.weights, data.passes, data.part_rows()[:-1], strict=True
                 )
             ]
         )
@@ -240,43 +280,36 @@ class DaskBackend:
         self, data: DaskData, indices: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         dask = import_dask()
-        delayed = dask.delayed
         indices = np.asarray(indices, dtype=np.int64)
-        group = np.searchsorted(data.starts, indices, side="right") - 1
-        labels = data.labels or [None] * len(data.blocks)
+        rows = data.part_rows()
+        part = np.searchsorted(rows, indices, side="right") - 1
+        prev = data.passes or [None] * len(data.blocks)
         tasks = []
-        for g in range(len(data.blocks)):
-            local = indices[group == g] - data.starts[g]
+        for p in range(len(data.blocks)):
+            local = indices[part == p] - rows[p]
             if local.size:
-                lab = labels[g]
-                if lab is None:
-                    lab = np.full(int(data.starts[g + 1] - data.starts[g]), -1, dtype=np.int32)
-                tasks.append(delayed(_block_take)(data.blocks[g], data.weights[g], lab, local))
+                tasks.append(
+                    dask.delayed(_block_take)(data.blocks[p], data.weights[p], prev[p], local)
+                )
         parts = dask.compute(*tasks)
-        # The parts come in group order: put them back in the order asked for.
-        back = np.argsort(np.argsort(group, kind="stable"), kind="stable")
-        rows = np.concatenate([p[0] for p in parts])[back]
-        weights = np.concatenate([p[1] for p in parts])[back]
-        return rows, weights, np.concatenate([p[2] for p in parts])[back]
+        # The parts come in partition order: put them back in the order asked for.
+        back = np.argsort(np.argsort(part, kind="stable"), kind="stable")
+        return tuple(np.concatenate([q[i] for q in parts])[back] for i in range(3))
 
 
-# -- k-means|| over the persisted groups ---------------------------------------------
-
-
-def _unit(w, X):
-    return np.ones(X.shape[0], dtype=X.dtype) if w is None else w
+# -- k-means|| over the persisted partitions -------------------------------------------
 
 
 def _block_chunk_weights(X, w):
     from kmeanskit._kernels.parallel_init import chunk_weight_sums
 
-    out = np.empty(max(1, -(-X.shape[0] // 256)))
+    out = np.empty(max(1, -(-X.shape[0] // CHUNK_ROWS)))
     chunk_weight_sums(_unit(w, X), out)
     return out
 
 
 def _block_row_weights(X, w, local):
-    return np.array(_unit(w, X)[local : local + 256], dtype=np.float64)
+    return np.array(_unit(w, X)[local : local + CHUNK_ROWS], dtype=np.float64)
 
 
 def _block_update(X, w, state, cands, offset, reset):
@@ -287,8 +320,8 @@ def _block_update(X, w, state, cands, offset, reset):
     if reset:
         closest, owner = np.empty(n), np.empty(n, dtype=np.int32)
     else:  # tasks must not change their inputs: a lost result is recomputed from them
-        closest, owner = state[0].copy(), state[1].copy()
-    phi = np.empty(max(1, -(-n // 256)))
+        closest, owner = state[0][0].copy(), state[0][1].copy()
+    phi = np.empty(max(1, -(-n // CHUNK_ROWS)))
     update_closest(np.ascontiguousarray(X), _unit(w, X), cands, offset, reset, closest, owner, phi)
     return (closest, owner), phi
 
@@ -297,43 +330,59 @@ def _block_draw(X, w, state, seed, rnd, offset, phi, oversampling):
     from kmeanskit._kernels.parallel_init import draw_rows_parallel
 
     out = np.empty(X.shape[0], dtype=np.int64)
-    count = draw_rows_parallel(_unit(w, X), state[0], seed, rnd, offset, phi, oversampling, out)
+    count = draw_rows_parallel(_unit(w, X), state[0][0], seed, rnd, offset, phi, oversampling, out)
     return out[:count]
 
 
-def _block_owner(X, w, state, n_candidates):
+def _block_owner(X, w, state, n_candidates, bounds):
+    """Per group of the partition: the weight of its rows nearest to each candidate."""
     from kmeanskit._init_parallel import owner_weight_sums
 
-    return owner_weight_sums(_unit(w, X), state[1], n_candidates)
+    w = _unit(w, X)
+    owner = state[0][1]
+    return [
+        owner_weight_sums(w[s:e], owner[s:e], n_candidates)
+        for s, e in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+
+
+def _phi_of(result):
+    return result[1]
 
 
 class DaskRows:
-    """The k-means|| ``RowSource`` of ``_init_parallel`` over persisted groups: each
-    group keeps its rows' distances to the nearest candidate on its worker."""
+    """The k-means|| ``RowSource`` of ``_init_parallel`` over persisted partitions: each
+    keeps its rows' distances to the nearest candidate on its worker."""
 
     def __init__(self, data: DaskData, backend: DaskBackend) -> None:
         self.data, self.backend = data, backend
         self.n_samples, self.n_features, self.dtype = data.n_samples, data.n_features, data.dtype
         self.state: list = [None] * len(data.blocks)
 
-    def _map(self, fn: Any, *args: Any, state: bool = False) -> list:
+    def _tasks(self, fn: Any, *args: Any, state: bool = False, per_part: Any = None) -> list:
         dask = import_dask()
         d = self.data
-        extra = (self.state,) if state else ()
         return [
-            dask.delayed(fn, pure=True)(b, w, *[e[g] for e in extra], *args)
-            for g, (b, w) in enumerate(zip(d.blocks, d.weights, strict=True))
+            dask.delayed(fn, pure=True)(
+                b,
+                w,
+                *((self.state[p],) if state else ()),
+                *args,
+                *((per_part(p),) if per_part else ()),
+            )
+            for p, (b, w) in enumerate(zip(d.blocks, d.weights, strict=True))
         ]
 
     def chunk_weights(self) -> np.ndarray:
         dask = import_dask()
-        return np.concatenate(dask.compute(*self._map(_block_chunk_weights)))
+        return np.concatenate(dask.compute(*self._tasks(_block_chunk_weights)))
 
     def chunk_row_weights(self, chunk: int) -> np.ndarray:
+        rows = self.data.part_rows()
+        p = int(np.searchsorted(rows, chunk * CHUNK_ROWS, side="right")) - 1
+        local = chunk * CHUNK_ROWS - int(rows[p])
         dask = import_dask()
-        g = int(np.searchsorted(self.data.starts, chunk * 256, side="right")) - 1
-        local = chunk * 256 - int(self.data.starts[g])
-        task = dask.delayed(_block_row_weights)(self.data.blocks[g], self.data.weights[g], local)
+        task = dask.delayed(_block_row_weights)(self.data.blocks[p], self.data.weights[p], local)
         return task.compute()
 
     def take_rows(self, indices: np.ndarray) -> np.ndarray:
@@ -342,29 +391,31 @@ class DaskRows:
     def update(self, cands: np.ndarray, offset: int, reset: bool) -> np.ndarray:
         dask = import_dask()
         cands = dask.delayed(np.ascontiguousarray(cands, dtype=self.dtype))
-        pairs = self._map(_block_update, cands, offset, reset, state=True)
-        states = [dask.delayed(_first, pure=True)(p) for p in pairs]
-        phis = [dask.delayed(_second, pure=True)(p) for p in pairs]
-        persisted = dask.persist(*states, *phis)
-        self.state = list(persisted[: len(states)])
-        return np.concatenate(dask.compute(*persisted[len(states) :]))
+        self.state = list(
+            dask.persist(*self._tasks(_block_update, cands, offset, reset, state=True))
+        )
+        phis = [dask.delayed(_phi_of, pure=True)(s) for s in self.state]
+        return np.concatenate(dask.compute(*phis))
 
     def draw(self, seed: int, rnd: int, phi: float, oversampling: float) -> np.ndarray:
         dask = import_dask()
+        rows = self.data.part_rows()
         tasks = [
             dask.delayed(_block_draw, pure=True)(b, w, s, seed, rnd, int(start), phi, oversampling)
             for b, w, s, start in zip(
-                self.data.blocks, self.data.weights, self.state, self.data.starts, strict=False
+                self.data.blocks, self.data.weights, self.state, rows[:-1], strict=True
             )
         ]
         return np.concatenate(dask.compute(*tasks))
 
     def owner_weights(self, n_candidates: int) -> np.ndarray:
         dask = import_dask()
-        parts = dask.compute(*self._map(_block_owner, n_candidates, state=True))
+        parts = dask.compute(
+            *self._tasks(_block_owner, n_candidates, state=True, per_part=self.data.bounds)
+        )
         total = np.zeros(n_candidates)
-        for p in parts:
-            total += p
+        for group in (g for part in parts for g in part):  # groups in index order
+            total += group
         return total
 
 
@@ -374,8 +425,7 @@ def kmeans_parallel_dask(data: DaskData, n_clusters: int, seed: int | None) -> n
     from kmeanskit._init import kmeans_plusplus
     from kmeanskit._init_parallel import kmeans_parallel
 
-    backend = DaskBackend()
-    source = DaskRows(data, backend)
+    source = DaskRows(data, DaskBackend())
     rs = np.random.RandomState(seed)
     return kmeans_parallel(source, n_clusters, rs, kmeans_plusplus)[0]
 
