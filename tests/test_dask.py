@@ -70,6 +70,20 @@ def test_given_init_bit_identical(sync, chunking, d, dtype):
     np.testing.assert_array_equal(ref.labels_, naive_labels(X, ref.cluster_centers_))
 
 
+@pytest.mark.parametrize("algorithm", ["hamerly", "auto"])
+def test_bounds_bit_identical(sync, algorithm):
+    """Hamerly bounds kept per partition on the workers: the same passes as in memory."""
+    X, _ = blobs(n=8000, d=12, k=10, dtype=np.float32, seed=9, cluster_std=4.0)
+    init = rows_as_init(X, 10)
+    ref = KMeans(10, init=init, n_init=1, algorithm=algorithm, tol=0).fit(X)
+    got = KMeans(10, init=init, n_init=1, algorithm=algorithm, tol=0).fit(_chunked(X, "uneven"))
+    assert_same_fit(got, ref)
+    assert [(r.algorithm, r.skipped) for r in got.history_] == [
+        (r.algorithm, r.skipped) for r in ref.history_
+    ]
+    assert any(r.algorithm == "hamerly" and r.skipped > 0.5 for r in got.history_)
+
+
 @pytest.mark.parametrize("chunking", [(100, -1), "uneven"])
 def test_distributed_client_bit_identical(client, chunking):
     X, _ = blobs(n=6000, d=10, k=5, dtype=np.float32, seed=3, cluster_std=2.0)

@@ -39,6 +39,20 @@ def test_npy_and_memmap_bit_identical(tmp_path, d, dtype):
         assert_same_fit(KMeans(6, init=init, n_init=1).fit(source), ref)
 
 
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "auto"])
+def test_bounds_bit_identical(tmp_path, algorithm):
+    X, _ = blobs(n=8000, d=12, k=10, dtype=np.float32, seed=9, cluster_std=4.0)
+    init = rows_as_init(X, 10)
+    ref = KMeans(10, init=init, n_init=1, algorithm=algorithm, tol=0).fit(X)
+    got = KMeans(10, init=init, n_init=1, algorithm=algorithm, tol=0).fit(
+        StreamedArray(_npy(tmp_path, X))
+    )
+    assert_same_fit(got, ref)
+    assert [(r.algorithm, r.skipped) for r in got.history_] == [
+        (r.algorithm, r.skipped) for r in ref.history_
+    ]
+
+
 def test_parquet_bit_identical(tmp_path):
     pd = pytest.importorskip("pandas")
     pytest.importorskip("pyarrow")

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from kmeanskit._config import CHUNK_ROWS, n_groups_for, use_gemm_for
-from kmeanskit._kernels.assign import NO_BOUNDS, assign_pass
+from kmeanskit._kernels.assign import NO_BOUNDS, SET_BOUNDS, USE_BOUNDS, assign_pass
 from kmeanskit._kernels.distance import distances_to_assigned, squared_distances
 from kmeanskit._kernels.stats import _chunk_column_sums
-from kmeanskit.backends.bounds import score_gamma
+from kmeanskit.backends.bounds import center_drift_other, center_separation, score_gamma
 
 _NO_K = np.empty(0)
 _NO_LOWER = np.empty(0, dtype=np.float32)
@@ -40,6 +40,7 @@ class GroupStep:
     weights: np.ndarray  # (k,) float64
     inertia_chunks: np.ndarray  # (chunks of the group,) float64
     changed: int
+    scored: int = 0  # rows scored against every centre (the others kept by their bounds)
 
 
 def group_pass(
@@ -48,8 +49,17 @@ def group_pass(
     centers: np.ndarray,
     labels_prev: np.ndarray | None,
     accumulate: bool,
+    mode: int = NO_BOUNDS,
+    lower: np.ndarray | None = None,
+    drift_other: np.ndarray = _NO_K,
+    separation: np.ndarray = _NO_K,
 ) -> tuple[np.ndarray, GroupStep]:
-    """Dense Lloyd pass over one group (its rows start on a chunk boundary).
+    """Lloyd pass over one group (its rows start on a chunk boundary).
+
+    ``mode`` is that of ``assign_pass``: with ``SET_BOUNDS`` / ``USE_BOUNDS``, ``lower``
+    (float32, one per row) holds the Hamerly lower bounds and is updated in place;
+    ``USE_BOUNDS`` needs the previous labels, the centres' drift and separation. The
+    labels, sums and inertia are those of the dense pass either way.
 
     Returns the new labels (int32) and the group's partial results.
     """
@@ -62,6 +72,8 @@ def group_pass(
     sample_weight = np.ascontiguousarray(sample_weight, dtype=X.dtype)
     if labels_prev is None:
         labels_prev = np.full(n, -1, dtype=np.int32)
+    if lower is None:
+        lower = _NO_LOWER
     labels = np.empty(n, dtype=np.int32)
     n_chunks = max(1, -(-n // CHUNK_ROWS))
     shape = (k, d) if accumulate else (0, 0)
@@ -70,23 +82,66 @@ def group_pass(
     changed = np.empty(n_chunks, dtype=np.int64)
     scored = np.empty(n_chunks, dtype=np.int64)
     assign_pass(
-        X, sample_weight, centers, labels_prev, use_gemm_for(d, k), accumulate, NO_BOUNDS,
-        score_gamma(X.dtype, d), _NO_K, _NO_K, _NO_LOWER, labels, sums, wsums, inertia,
-        changed, scored,
+        X, sample_weight, centers, labels_prev, use_gemm_for(d, k), accumulate, mode,
+        score_gamma(X.dtype, d), drift_other, separation, lower, labels, sums, wsums,
+        inertia, changed, scored,
     )  # fmt: skip
-    return labels, GroupStep(sums[0], wsums[0], inertia, int(changed.sum()))
+    return labels, GroupStep(sums[0], wsums[0], inertia, int(changed.sum()), int(scored.sum()))
 
 
 def reduce_steps(steps: list[GroupStep]) -> tuple[np.ndarray, np.ndarray, float, int]:
     """Sums, weights, inertia and changed count of a pass, reduced as ``LocalBackend``
     reduces them: groups in index order, chunk inertias by one ``np.sum``."""
+    if not steps[0].sums.size:
+        k = steps[0].weights.shape[0]
+        return np.empty((k, 0)), np.empty(k), _inertia(steps), sum(s.changed for s in steps)
     total_sums = steps[0].sums.copy()
     total_weights = steps[0].weights.copy()
     for s in steps[1:]:
         total_sums += s.sums
         total_weights += s.weights
-    inertia = float(np.sum(np.concatenate([s.inertia_chunks for s in steps])))
-    return total_sums, total_weights, inertia, sum(s.changed for s in steps)
+    return total_sums, total_weights, _inertia(steps), sum(s.changed for s in steps)
+
+
+def _inertia(steps: list[GroupStep]) -> float:
+    return float(np.sum(np.concatenate([s.inertia_chunks for s in steps])))
+
+
+class BoundsPlan:
+    """Which kind of pass a backend runs next, as ``LocalBackend`` decides it.
+
+    ``lloyd`` scores every row; ``hamerly`` keeps Hamerly bounds after the first pass;
+    ``auto`` keeps them up to date but scores every row while more than 30% of the
+    labels changed in the previous pass. Only k-sized state lives here.
+    """
+
+    def __init__(self, algorithm: str) -> None:
+        self.algorithm = algorithm
+        self.reset()
+
+    def reset(self) -> None:
+        self.bound_centers: np.ndarray | None = None
+        self.changed_fraction = 1.0
+
+    def mode(self) -> int:
+        from kmeanskit.backends.local import AUTO_DENSE_WHILE_CHANGED
+
+        if self.algorithm == "lloyd":
+            return NO_BOUNDS
+        if self.bound_centers is None:
+            return SET_BOUNDS
+        if self.algorithm == "auto" and self.changed_fraction > AUTO_DENSE_WHILE_CHANGED:
+            return SET_BOUNDS
+        return USE_BOUNDS
+
+    def drift_and_separation(self, centers: np.ndarray, mode: int) -> tuple:
+        if mode != USE_BOUNDS:
+            return _NO_K, _NO_K
+        return center_drift_other(self.bound_centers, centers), center_separation(centers)
+
+    def done(self, centers: np.ndarray, mode: int, n_changed: int, n_samples: int) -> None:
+        self.bound_centers = centers.copy() if mode != NO_BOUNDS else None
+        self.changed_fraction = n_changed / max(1, n_samples)
 
 
 def chunk_column_sums(X: np.ndarray, mean: np.ndarray | None) -> np.ndarray:

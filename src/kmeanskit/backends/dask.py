@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from kmeanskit._config import CHUNK_ROWS
+from kmeanskit._kernels.assign import NO_BOUNDS, SET_BOUNDS, USE_BOUNDS
 from kmeanskit.backends import Step
 from kmeanskit.backends import _groups as G
 
@@ -60,6 +61,7 @@ class DaskData:
     dtype: np.dtype
     n_clusters: int
     passes: list = field(default_factory=list)  # one Delayed per partition, [] before a pass
+    plan: G.BoundsPlan = field(default_factory=lambda: G.BoundsPlan("lloyd"))
     #: The persisted collections: holding them keeps their results on the workers.
     persisted: tuple = ()
 
@@ -153,17 +155,31 @@ def _unit(w, X):
     return np.ones(X.shape[0], dtype=X.dtype) if w is None else w
 
 
-def _block_pass(X, w, centers, prev, accumulate, bounds):
-    """One pass over a partition, group by group: (labels, [GroupStep per group])."""
+def _block_pass(X, w, centers, prev, accumulate, bounds, mode, drift_other, separation):
+    """One pass over a partition, group by group: (labels, [GroupStep per group],
+    Hamerly lower bounds or None)."""
     _one_blas_thread()
     labels = np.empty(X.shape[0], dtype=np.int32)
+    lower = None
+    if mode == SET_BOUNDS:
+        lower = np.empty(X.shape[0], dtype=np.float32)
+    elif mode == USE_BOUNDS:  # a copy: tasks must not change their inputs
+        lower = prev[2].copy()
     steps = []
     for s, e in zip(bounds[:-1], bounds[1:], strict=True):
-        w_g = None if w is None else w[s:e]
-        prev_g = None if prev is None else prev[0][s:e]
-        labels[s:e], step = G.group_pass(X[s:e], w_g, centers, prev_g, accumulate)
+        labels[s:e], step = G.group_pass(
+            X[s:e],
+            None if w is None else w[s:e],
+            centers,
+            None if prev is None else prev[0][s:e],
+            accumulate,
+            mode,
+            None if lower is None else lower[s:e],
+            drift_other,
+            separation,
+        )
         steps.append(step)
-    return labels, steps
+    return labels, steps, lower
 
 
 def _labels_of(result):
@@ -195,9 +211,9 @@ class DaskBackend:
     name = "dask"
 
     def __init__(self, algorithm: str = "lloyd") -> None:
-        # Bounds would need per-row state on the workers; dense passes are exact too.
-        self.algorithm = "lloyd"
-        self.requested = algorithm
+        if algorithm not in ("lloyd", "hamerly", "auto"):
+            raise ValueError(f"algorithm={algorithm!r} must be 'lloyd', 'hamerly' or 'auto'.")
+        self.algorithm = algorithm
 
     def prepare(self, X: Any, sample_weight: Any, n_clusters: int) -> DaskData:
         if isinstance(X, DaskData):
@@ -206,6 +222,7 @@ class DaskBackend:
 
     def begin(self, data: DaskData) -> None:
         data.passes = []
+        data.plan = G.BoundsPlan(self.algorithm)
 
     def column_variance(self, data: DaskData) -> np.ndarray:
         """Per-feature variance, computed exactly as ``_kernels.stats.column_variance``."""
@@ -217,25 +234,33 @@ class DaskBackend:
         parts = dask.compute(*[delayed(_block_column_sums)(b, mean) for b in data.blocks])
         return np.concatenate(parts).sum(axis=0) / n
 
-    def _pass(self, data: DaskData, centers: np.ndarray, accumulate: bool) -> Step:
+    def _pass(self, data: DaskData, centers: np.ndarray, accumulate: bool, mode: int) -> Step:
         dask = import_dask()
         delayed = dask.delayed
-        c = delayed(np.ascontiguousarray(centers, dtype=data.dtype))
+        centers = np.ascontiguousarray(centers, dtype=data.dtype)
+        drift_other, separation = data.plan.drift_and_separation(centers, mode)
+        c = delayed(centers)
         prev = data.passes or [None] * len(data.blocks)
         results = [
-            delayed(_block_pass, pure=True)(b, w, c, r, accumulate, data.bounds(p))
+            delayed(_block_pass, pure=True)(
+                b, w, c, r, accumulate, data.bounds(p), mode, drift_other, separation
+            )
             for p, (b, w, r) in enumerate(zip(data.blocks, data.weights, prev, strict=True))
         ]
-        # The labels stay on the workers; only the small partials come back.
+        # The labels (and bounds) stay on the workers; only the small partials come back.
         data.passes = list(dask.persist(*results))
-        steps = dask.compute(*[delayed(_steps_of, pure=True)(r) for r in data.passes])
-        sums, weights, inertia, changed = G.reduce_steps([s for part in steps for s in part])
+        parts = dask.compute(*[delayed(_steps_of, pure=True)(r) for r in data.passes])
+        steps = [s for part in parts for s in part]
+        sums, weights, inertia, changed = G.reduce_steps(steps)
         return Step(
             sums=sums,
             weights=weights,
             inertia=inertia,
             n_changed=changed,
             labels=self._labels_array(data),
+            algorithm="hamerly" if mode == USE_BOUNDS else "lloyd",
+            skipped=1.0 - sum(s.scored for s in steps) / max(1, data.n_samples),
+            final=mode != USE_BOUNDS,
         )
 
     def _labels_array(self, data: DaskData) -> Any:
@@ -252,10 +277,14 @@ class DaskBackend:
         )
 
     def step(self, data: DaskData, centers: np.ndarray) -> Step:
-        return self._pass(data, centers, accumulate=True)
+        mode = data.plan.mode()
+        step = self._pass(data, centers, accumulate=True, mode=mode)
+        data.plan.done(centers, mode, step.n_changed, data.n_samples)
+        return step
 
     def labels(self, data: DaskData, centers: np.ndarray) -> tuple[Any, float]:
-        step = self._pass(data, centers, accumulate=False)
+        step = self._pass(data, centers, accumulate=False, mode=NO_BOUNDS)
+        data.plan.bound_centers = None
         return step.labels, step.inertia
 
     def kmeans_parallel(self, data: DaskData, n_clusters: int, seed: int | None) -> np.ndarray:

@@ -5,19 +5,20 @@ into a reusable buffer with plain file reads (not through a memory map: touched 
 pages would count in the resident set). Each pass reads the groups of the in-memory
 pass (``_groups.group_starts``) in order and runs the same kernel on each, so the fit
 is bit-identical to the in-memory one; resident memory is one group's buffer (at most
-about 1/64 of the data, see ``_config.MAX_GROUPS``) plus the labels (4 bytes a row;
-k-means|| seeding adds 12 bytes a row while it runs). One pass per iteration (two when
-a cluster empties).
+about 1/64 of the data, see ``_config.MAX_GROUPS``) plus the labels and the Hamerly
+bounds of 'auto' / 'hamerly' (4 + 4 bytes a row; k-means|| seeding adds 12 bytes a row
+while it runs). One pass per iteration (two when a cluster empties).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from kmeanskit._kernels.assign import NO_BOUNDS, USE_BOUNDS
 from kmeanskit.backends import Step
 from kmeanskit.backends import _groups as G
 
@@ -174,6 +175,8 @@ class StreamData:
     labels: np.ndarray  # (n,) int32, -1 before the first pass
     sum_partials: np.ndarray | None = None  # per-chunk column sums of the first read
     passes: int = 0  # reads of the whole file, for the record
+    lower: np.ndarray | None = None  # (n,) float32 Hamerly bounds, made by the first bounded pass
+    plan: G.BoundsPlan = field(default_factory=lambda: G.BoundsPlan("lloyd"))
 
     @property
     def n_groups(self) -> int:
@@ -191,8 +194,9 @@ class StreamBackend:
     name = "stream"
 
     def __init__(self, algorithm: str = "lloyd") -> None:
-        self.algorithm = "lloyd"
-        self.requested = algorithm
+        if algorithm not in ("lloyd", "hamerly", "auto"):
+            raise ValueError(f"algorithm={algorithm!r} must be 'lloyd', 'hamerly' or 'auto'.")
+        self.algorithm = algorithm
 
     def prepare(self, X: Any, sample_weight: Any, n_clusters: int) -> StreamData:
         """Open the file, cut it in groups; one read checks it for NaN and infinity and
@@ -227,6 +231,7 @@ class StreamBackend:
 
     def begin(self, data: StreamData) -> None:
         data.labels.fill(-1)
+        data.plan = G.BoundsPlan(self.algorithm)
 
     def column_variance(self, data: StreamData) -> np.ndarray:
         """Per-feature variance, the same bits as ``_kernels.stats.column_variance``."""
@@ -236,26 +241,44 @@ class StreamBackend:
         data.passes += 1
         return np.concatenate(parts).sum(axis=0) / n
 
-    def _pass(self, data: StreamData, centers: np.ndarray, accumulate: bool) -> Step:
+    def _pass(self, data: StreamData, centers: np.ndarray, accumulate: bool, mode: int) -> Step:
         centers = np.ascontiguousarray(centers, dtype=data.source.dtype)
+        drift_other, separation = data.plan.drift_and_separation(centers, mode)
+        if mode != NO_BOUNDS and data.lower is None:
+            data.lower = np.empty(data.labels.shape[0], dtype=np.float32)
         steps = []
         for g in range(data.n_groups):
             X_g, w_g = data.group(g)
             s, e = int(data.starts[g]), int(data.starts[g + 1])
-            labels, step = G.group_pass(X_g, w_g, centers, data.labels[s:e], accumulate)
+            lower = None if mode == NO_BOUNDS else data.lower[s:e]
+            labels, step = G.group_pass(
+                X_g, w_g, centers, data.labels[s:e], accumulate, mode, lower, drift_other,
+                separation,
+            )  # fmt: skip
             data.labels[s:e] = labels
             steps.append(step)
         data.passes += 1
         sums, weights, inertia, changed = G.reduce_steps(steps)
         return Step(
-            sums=sums, weights=weights, inertia=inertia, n_changed=changed, labels=data.labels
+            sums=sums,
+            weights=weights,
+            inertia=inertia,
+            n_changed=changed,
+            labels=data.labels,
+            algorithm="hamerly" if mode == USE_BOUNDS else "lloyd",
+            skipped=1.0 - sum(s.scored for s in steps) / max(1, data.labels.shape[0]),
+            final=mode != USE_BOUNDS,
         )
 
     def step(self, data: StreamData, centers: np.ndarray) -> Step:
-        return self._pass(data, centers, accumulate=True)
+        mode = data.plan.mode()
+        step = self._pass(data, centers, accumulate=True, mode=mode)
+        data.plan.done(centers, mode, step.n_changed, data.labels.shape[0])
+        return step
 
     def labels(self, data: StreamData, centers: np.ndarray) -> tuple[np.ndarray, float]:
-        step = self._pass(data, centers, accumulate=False)
+        step = self._pass(data, centers, accumulate=False, mode=NO_BOUNDS)
+        data.plan.bound_centers = None
         return step.labels, step.inertia
 
     def farthest(self, data: StreamData, centers: np.ndarray, m: int) -> np.ndarray:
