@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             median = f"{np.median([r.seconds for r in history]):.3f}" if history else "-"
             rows.append(
                 f"| {name} | {n_iter} | {seconds:.2f} | {seconds / n_iter:.3f} | {median} | "
-                f"{float(model.inertia_):.6g} | {truth:.6g} | {float(model.inertia_) / truth:.4g} |"
+                f"{float(model.inertia_):.6g} | {truth:.6g} | {float(model.inertia_) / truth:.6f} |"
             )
             print(rows[-1], file=sys.stderr, flush=True)
     finally:

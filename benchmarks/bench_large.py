@@ -70,6 +70,7 @@ def fit(path: Path, k: int, max_iter: int) -> dict:
         "seconds": seconds,
         "iterations": [it.seconds for it in model.history_],
         "inertia": model.inertia_,
+        "stop_reason": model.stop_reason_,
         "peak_rss": peak_rss(),
         "rows": source.shape[0],
         "labels_bytes": model.labels_.nbytes,
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
                 "memory is that process's VmHWM, which includes the labels "
                 f"({res['labels_bytes'] / 1e9:.2f} GB) and the seeding's per-row state "
                 "(12 bytes a row). Final inertia "
-                f"{res['inertia']:.6g}. Per-iteration seconds: "
+                f"{res['inertia']:.6g}; stopped: {res['stop_reason']}. Per-iteration seconds: "
                 + ", ".join(f"{s:.2f}" for s in its)
                 + ".",
                 "",
