@@ -5,9 +5,10 @@ default ``tol``/``max_iter``) for ``--seeds`` seeds:
 
 * **inertia ratio**: mean final inertia from k-means|| over the mean from k-means++
   (< 1.01 is the target: within 1%);
-* **passes**: reads of the whole data by the seeding. k-means|| is counted by
+* **passes**: scans of the whole data by the seeding. k-means|| is counted by
   instrumenting its row source (chunk weights, potential updates, draws, candidate
-  weights); greedy k-means++ makes one pass per centre after the first (each step
+  weights), in brackets those that read the rows (the updates; the others read only
+  the weights and the distances kept per row); greedy k-means++ makes one pass per centre after the first (each step
   scores its candidates against every row, pruned by the triangle inequality), so
   ``k`` passes (one for the first draw's cumulative weights);
 * **seed s**: seconds of the seeding alone (seed 0), both in memory on all cores.
@@ -48,7 +49,7 @@ class CountingRows:
     """A RowSource that counts the passes over the data its k-means|| run makes."""
 
     def __init__(self, inner: GroupedRows) -> None:
-        self.inner, self.passes = inner, 0
+        self.inner, self.passes, self.row_reads = inner, 0, 0
         self.n_samples, self.n_features, self.dtype = (
             inner.n_samples,
             inner.n_features,
@@ -61,16 +62,18 @@ class CountingRows:
 
             def counted(*args, **kw):
                 self.passes += 1
+                self.row_reads += name == "update"  # the others read weights / distances
                 return method(*args, **kw)
 
             return counted
         return method
 
 
-def parallel_passes(X: np.ndarray, k: int) -> int:
+def parallel_passes(X: np.ndarray, k: int) -> str:
+    """``"scans (of which reading the rows)"`` of one k-means|| run."""
     source = CountingRows(in_memory_source(X, np.ones(len(X), dtype=X.dtype), k))
     kmeans_parallel(source, k, np.random.RandomState(0), greedy)
-    return source.passes
+    return f"{source.passes} ({source.row_reads})"
 
 
 def datasets(data_dir: Path, quick: bool) -> list[tuple[str, np.ndarray, int]]:

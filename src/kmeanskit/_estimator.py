@@ -95,8 +95,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         ``2 + int(ln k)`` candidates per step, weighted by ``sample_weight``;
         'k-means||' is k-means|| (Bahmani et al. 2012): 5 rounds that each draw about
         ``2k`` rows with probability proportional to ``w D^2``, then greedy k-means++ on
-        the candidates weighted by the rows nearest to them (13 passes over the data,
-        whatever k); 'random' picks ``n_clusters`` distinct rows with probability
+        the candidates weighted by the rows nearest to them (6 passes over the rows
+        whatever k, against k); 'random' picks ``n_clusters`` distinct rows with probability
         proportional to their weight; 'farthest' is farthest-point traversal (each
         next centre the row farthest from those chosen, outlier-prone: for teaching);
         a callable is called as ``init(X, n_clusters, random_state)``.

@@ -10,7 +10,8 @@ Rounds: a first row drawn by weight, then a fixed number of rounds (5 by default
 derived from the data's scale) that each draw every row independently with probability
 ``l w D^2 / phi`` (``l = 2k``); then each candidate is weighted by the total weight of
 the rows nearest to it, and greedy k-means++ on the weighted candidates picks ``k``.
-Passes over the data: ``2 * rounds + 3``.
+Scans: ``2 * rounds + 3`` whatever k, of which ``rounds + 1`` read the rows (the others
+read only the weights and the distances kept per row).
 """
 
 from __future__ import annotations
@@ -121,7 +122,8 @@ class GroupedRows:
 
     ``read(g)`` returns the rows and weights of group ``g`` (rows
     ``starts[g]:starts[g+1]``): views of an in-memory array, or a buffer filled from a
-    file. The per-row state (12 bytes a row) lives in memory.
+    file; ``weights(g)``, when given, the weights alone. The per-row state (12 bytes a
+    row) lives in memory.
     """
 
     def __init__(
@@ -131,8 +133,11 @@ class GroupedRows:
         n_features: int,
         dtype: np.dtype,
         take: Callable[[np.ndarray], np.ndarray],
+        weights: Callable[[int], np.ndarray] | None = None,
     ) -> None:
         self.read, self.starts, self._take = read, starts, take
+        # The passes that need only the weights need not read the rows (from disk).
+        self.weights = weights if weights is not None else (lambda g: read(g)[1])
         self.n_samples = int(starts[-1])
         self.n_features, self.dtype = n_features, np.dtype(dtype)
         self.closest = np.empty(self.n_samples)
@@ -147,13 +152,12 @@ class GroupedRows:
     def chunk_weights(self) -> np.ndarray:
         out = np.empty(-(-self.n_samples // CHUNK_ROWS))
         for g in self._groups():
-            _, w = self.read(g)
-            chunk_weight_sums(w, out[self._chunks(g)])
+            chunk_weight_sums(self.weights(g), out[self._chunks(g)])
         return out
 
     def chunk_row_weights(self, chunk: int) -> np.ndarray:
         g = int(np.searchsorted(self.starts, chunk * CHUNK_ROWS, side="right")) - 1
-        _, w = self.read(g)
+        w = self.weights(g)
         local = chunk * CHUNK_ROWS - int(self.starts[g])
         return np.array(w[local : local + CHUNK_ROWS], dtype=np.float64)
 
@@ -175,7 +179,7 @@ class GroupedRows:
     def draw(self, seed: int, rnd: int, phi: float, oversampling: float) -> np.ndarray:
         found = []
         for g in self._groups():
-            _, w = self.read(g)
+            w = self.weights(g)
             s, e = int(self.starts[g]), int(self.starts[g + 1])
             out = np.empty(e - s, dtype=np.int64)
             count = draw_rows_parallel(w, self.closest[s:e], seed, rnd, s, phi, oversampling, out)
@@ -185,7 +189,7 @@ class GroupedRows:
     def owner_weights(self, n_candidates: int) -> np.ndarray:
         total = np.zeros(n_candidates)
         for g in self._groups():
-            _, w = self.read(g)
+            w = self.weights(g)
             s, e = int(self.starts[g]), int(self.starts[g + 1])
             total += owner_weight_sums(w, self.owner[s:e], n_candidates)
         return total

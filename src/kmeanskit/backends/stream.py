@@ -312,8 +312,14 @@ class StreamBackend:
                 w_g = np.ones(X_g.shape[0], dtype=X_g.dtype)
             return X_g, w_g
 
+        def weights(g: int) -> np.ndarray:
+            s, e = int(data.starts[g]), int(data.starts[g + 1])
+            if data.sample_weight is None:
+                return np.ones(e - s, dtype=data.source.dtype)
+            return data.sample_weight[s:e]
+
         source = GroupedRows(
-            read, data.starts, data.source.shape[1], data.source.dtype, data.source.take
+            read, data.starts, data.source.shape[1], data.source.dtype, data.source.take, weights
         )
         rs = np.random.RandomState(seed)
         return kmeans_parallel(source, n_clusters, rs, kmeans_plusplus)[0]
