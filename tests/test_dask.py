@@ -160,5 +160,9 @@ def test_bad_dask_input(sync):
         KMeans(3).fit(da.from_array(X, chunks=300))
     with pytest.raises(ValueError, match="2-D"):
         KMeans(3).fit(da.zeros(10, chunks=5))
+    with pytest.raises(ValueError, match="negative"):
+        KMeans(3).fit(da.ones((10, 2), chunks=5), sample_weight=-da.ones(10, chunks=5))
+    with pytest.raises(ValueError, match="shape"):
+        KMeans(3).fit(da.ones((10, 2), chunks=5), sample_weight=np.ones(9))
     with pytest.raises(ValueError, match="not available for data"):
         KMeans(3, init="random").fit(da.zeros((10, 2), chunks=5))

@@ -116,8 +116,14 @@ def persist_groups(X: Any, sample_weight: Any, n_clusters: int) -> DaskData:
     else:
         if not is_dask_collection(sample_weight):
             sample_weight = da.from_array(np.asarray(sample_weight))
+        if tuple(sample_weight.shape) != (n,):
+            raise ValueError(
+                f"sample_weight has shape {sample_weight.shape} but X has {n} samples: pass "
+                f"one weight per row, shape ({n},)."
+            )
         sample_weight = sample_weight.astype(X.dtype).rechunk((rows,))
         X, sample_weight = dask.persist(X, sample_weight)
+        _check_weights(dask, sample_weight)
         weights = sample_weight.to_delayed().ravel().tolist()
         persisted = (X, sample_weight)
     return DaskData(
@@ -130,6 +136,19 @@ def persist_groups(X: Any, sample_weight: Any, n_clusters: int) -> DaskData:
         n_clusters=n_clusters,
         persisted=persisted,
     )
+
+
+def _check_weights(dask: Any, w: Any) -> None:
+    """The checks of the in-memory ``sample_weight``, in one pass over the weights."""
+    import dask.array as da
+
+    finite, nonneg, positive = dask.compute(da.isfinite(w).all(), (w >= 0).all(), (w > 0).any())
+    if not finite:
+        raise ValueError("sample_weight contains NaN or infinity: pass finite weights.")
+    if not nonneg:
+        raise ValueError("sample_weight contains negative values: weights must be >= 0.")
+    if not positive:
+        raise ValueError("sample_weight is all zero: at least one row needs a positive weight.")
 
 
 _BLAS_LIMITED = False
