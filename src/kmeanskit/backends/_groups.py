@@ -172,7 +172,13 @@ def assigned_distances(
 
 def top_rows(dist: np.ndarray, offset: int, m: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``m`` largest of ``dist`` (lowest index among ties) as (global index, value)."""
-    local = np.argsort(-dist, kind="stable")[:m]
+    if m < dist.shape[0]:
+        # Only the rows at or above the m-th largest value can be among the m largest.
+        kth = np.partition(dist, dist.shape[0] - m)[dist.shape[0] - m]
+        candidates = np.flatnonzero(dist >= kth)  # ascending: ties stay lowest first
+    else:
+        candidates = np.arange(dist.shape[0])
+    local = candidates[np.argsort(-dist[candidates], kind="stable")][:m]
     return local.astype(np.int64) + offset, dist[local]
 
 
