@@ -91,9 +91,9 @@ def test_float32_data_far_from_the_origin_keeps_exact_labels():
 
 
 def test_auto_scores_every_row_while_many_labels_move(monkeypatch):
-    from kmeanskit.backends import local
+    from kmeanskit.backends import bounds
 
-    monkeypatch.setattr(local, "AUTO_DENSE_BELOW_WORK", 0)
+    monkeypatch.setattr(bounds, "AUTO_DENSE_BELOW_WORK", 0)
     X = np.random.RandomState(0).rand(6000, 2)
     # Every centre on one edge of the square: the first passes move many labels.
     init = np.column_stack([np.linspace(0, 1, 12), np.zeros(12)])

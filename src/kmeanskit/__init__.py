@@ -6,6 +6,7 @@ from kmeanskit._estimator import KMeans, k_means, kmeans_plusplus
 from kmeanskit._history import FitHistory, IterationRecord, RestartRecord
 from kmeanskit._minibatch import MiniBatchKMeans
 from kmeanskit._trace import Frame, Trace, trace
+from kmeanskit.backends.stream import StreamedArray
 from kmeanskit.model_io import load_model, save_model
 
 __version__ = "0.1.0"
@@ -19,6 +20,7 @@ __all__ = [
     "MiniBatchKMeans",
     "RestartRecord",
     "Trace",
+    "StreamedArray",
     "__version__",
     "choose_k",
     "k_means",

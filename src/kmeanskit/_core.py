@@ -61,6 +61,15 @@ def scaled_tolerance(X: np.ndarray, tol: float) -> float:
     return float(np.mean(column_variance(X)) * tol)
 
 
+def _backend_tolerance(backend: Backend, data: object, X: object, tol: float) -> float:
+    """``scaled_tolerance``, with the variance from the backend when it has its own
+    (data that is not in memory); the same bits either way."""
+    variance = getattr(backend, "column_variance", None)
+    if variance is None or tol == 0:
+        return scaled_tolerance(X, tol)  # type: ignore[arg-type]
+    return float(np.mean(variance(data)) * tol)
+
+
 def _new_centers(
     backend: Backend, data: object, centers: np.ndarray, step: Step
 ) -> tuple[np.ndarray, int]:
@@ -183,7 +192,7 @@ def fit(
     restarts: list[RestartRecord] = []
     with thread_limits(n_threads):
         data = backend.prepare(X, sample_weight, n_clusters)
-        tol = scaled_tolerance(X, tol)  # type: ignore[arg-type]
+        tol = _backend_tolerance(backend, data, X, tol)
         for r, seed in enumerate(seeds):
             start = time.perf_counter()
             centers = init(seed)
@@ -204,8 +213,9 @@ def fit(
             )
             if best is None or run.inertia < best.inertia:
                 best, best_index = run, r
-                # The backend reuses its label buffer in the next restart.
-                best.labels = np.array(run.labels, copy=True)
+                # The backend reuses its label buffer in the next restart (a dask
+                # array's copy stays lazy).
+                best.labels = run.labels.copy()
         assert best is not None
         search_records: list = []
         if search is not None:

@@ -25,7 +25,10 @@ from kmeanskit import _core, _search
 from kmeanskit._config import resolve_n_threads, thread_limits
 from kmeanskit._init import INIT_METHODS, initial_centers
 from kmeanskit._init import kmeans_plusplus as _kmeans_plusplus
+from kmeanskit.backends import dask as _dask
 from kmeanskit.backends import get_backend
+from kmeanskit.backends.dask import is_dask_collection
+from kmeanskit.backends.stream import StreamedArray, is_streamed
 
 _ALGORITHMS = ("auto", "lloyd", "elkan", "hamerly")
 #: What each accepted name runs. All are exact: the same labels from the same start.
@@ -89,19 +92,27 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     ----------
     n_clusters : int, default=8
         Number of clusters.
-    init : {'k-means++', 'random', 'farthest', 'afk-mc2'}, callable or array of shape (k, d)
+    init : {'k-means++', 'k-means||', 'random', 'farthest', 'afk-mc2'}, callable or array (k, d)
         How to choose the initial centres. 'k-means++' is greedy k-means++ with
         ``2 + int(ln k)`` candidates per step, weighted by ``sample_weight``;
-        'random' picks ``n_clusters`` distinct rows with probability proportional to
-        their weight; 'farthest' is farthest-point traversal (each next centre the
-        row farthest from those chosen, outlier-prone: for teaching); 'afk-mc2' is
-        k-means++ by Markov chains (Bachem et al. 2016): one pass over the data instead
-        of k, for very large n (it approximates plain, not greedy, k-means++); a callable is
-        called as ``init(X, n_clusters, random_state)``.
+        'k-means||' is k-means|| (Bahmani et al. 2012): 5 rounds that each draw about
+        ``2k`` rows with probability proportional to ``w D^2``, then greedy k-means++ on
+        the candidates weighted by the rows nearest to them (6 passes over the rows
+        whatever k, against k); 'random' picks ``n_clusters`` distinct rows with probability
+        proportional to their weight; 'farthest' is farthest-point traversal (each
+        next centre the row farthest from those chosen, outlier-prone: for teaching);
+        'afk-mc2' is k-means++ by Markov chains (Bachem et al. 2016): one pass over the
+        data instead of k, for very large n (it approximates plain, not greedy,
+        k-means++); a callable is called as ``init(X, n_clusters, random_state)``.
+        For data that is not in memory (a dask array or DataFrame, a
+        ``StreamedArray``, a ``numpy.memmap`` above the memory budget), 'k-means++'
+        runs 'k-means||', which never collects the rows; the same seed gives the same
+        centres as ``init='k-means||'`` in memory. Only 'k-means||' and arrays are
+        accepted there.
     n_init : 'auto' or int, default='auto'
         Restarts; the run with the lowest inertia is kept. 'auto' means 1 for
-        'k-means++' (also 'afk-mc2', 'farthest') or an array, and 10 for 'random' or a
-        callable (as scikit-learn).
+        'k-means++' (also 'k-means||', 'afk-mc2', 'farthest') or an array, and 10 for
+        'random' or a callable (as scikit-learn).
     max_iter : int, default=300
         Most Lloyd iterations per restart.
     tol : float, default=1e-4
@@ -141,7 +152,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         used while ``k n log2(n) <= 2e9``, about 10 s, and breathing above that),
         not a local optimum. None never searches: scikit-learn's behaviour (``init`` then
         Lloyd, best of
-        ``n_init``). What each cycle did is in ``history_.search``.
+        ``n_init``). What each cycle did is in ``history_.search``. The search runs
+        on in-memory data; on a dask collection or rows streamed from disk 'auto' is
+        plain Lloyd (the same as the in-memory fit with ``search=None``).
     init_size : int or None, default=None
         Rows the seeding sees: None for all; an integer below ``n_samples`` draws that
         many rows uniformly (without replacement, from each restart's seed) and seeds
@@ -274,7 +287,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 )
                 return 1
             return int(self.n_init)
-        if isinstance(self.init, str) and self.init in ("k-means++", "afk-mc2", "farthest"):
+        if isinstance(self.init, str) and self.init in (
+            "k-means++",
+            "k-means||",
+            "afk-mc2",
+            "farthest",
+        ):
             return 1
         if isinstance(self.init, str) or callable(self.init):
             return 10
@@ -332,7 +350,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         ----------
         X : array-like of shape (n_samples, n_features)
             Training data, float32 or float64 (other types are converted to float64).
-            A C-contiguous float array is used as is, never copied.
+            A C-contiguous float array is used as is, never copied. A dask array or
+            DataFrame is fitted on the current Dask scheduler (``labels_`` is then a
+            dask array); a ``StreamedArray`` (or a large ``numpy.memmap``) is streamed
+            from disk. Both give bit-identical results to the in-memory fit from the
+            same initial centres.
         y : Ignored
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each row (>= 0, not all 0). None means all 1.
@@ -341,6 +363,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         -------
         self : KMeans
         """
+        if is_dask_collection(X) or is_streamed(X):
+            return self._fit_out_of_core(X, sample_weight)
         X = _validate_array(self, X, reset=True)
         self._check_params(X)
         sample_weight = _check_sample_weight(sample_weight, X)
@@ -406,9 +430,100 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit, then return the distances of X to every centre."""
+        if is_dask_collection(X):
+            return self.fit(X, sample_weight=sample_weight).transform(X)
         return self.fit(X, sample_weight=sample_weight)._transform(
             _validate_array(self, X, reset=False)
         )
+
+    # -- dask input (validate_data would compute the collection) -----------------
+
+    def _check_dask(self, X: Any, *, reset: bool) -> Any:
+        """Checks of ``validate_data`` for a dask collection, NaN check on fit only."""
+        X, names = _dask.as_dask_array(X, check_finite=reset)
+        if reset:
+            self.n_features_in_ = int(X.shape[1])
+            if names is not None:
+                self.feature_names_in_ = np.asarray(names, dtype=object)
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            return X
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but KMeans was fitted with "
+                f"{self.n_features_in_}: pass the same columns as in fit."
+            )
+        fitted = getattr(self, "feature_names_in_", None)
+        if names is not None and fitted is not None and list(fitted) != names:
+            raise ValueError("The feature names of X differ from those seen in fit.")
+        return X.astype(self.cluster_centers_.dtype)
+
+    def _fit_out_of_core(self, X: Any, sample_weight: Any) -> KMeans:
+        """``fit`` on a dask collection or on rows streamed from disk: the rows are never
+        collected; the result is bit-identical to the in-memory fit from the same start.
+        String inits run k-means|| there."""
+        if is_dask_collection(X):
+            X = self._check_dask(X, reset=True)
+        else:
+            X = X if isinstance(X, StreamedArray) else StreamedArray(X)
+            self.n_features_in_ = X.shape[1]
+            if X.columns is not None:
+                self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(sample_weight, X)
+        self._check_params(X)
+        if isinstance(self.init, str) and self.init not in ("k-means++", "k-means||"):
+            raise ValueError(
+                f"init={self.init!r} is not available for data that is not in memory: use "
+                "'k-means||' (the default 'k-means++' runs it), an array or load X first."
+            )
+        if callable(self.init):
+            raise ValueError("A callable init needs the rows in memory: pass an array.")
+        if self.search == "breathe":
+            raise ValueError(
+                "search='breathe' needs the rows in memory; on a dask collection or rows "
+                "streamed from disk use search='auto' (plain Lloyd there) or None."
+            )
+        n_threads = resolve_n_threads(self.n_threads)
+        random_state = check_random_state(self.random_state)
+        if isinstance(self.init, str):
+            seeds = [
+                int(s)
+                for s in random_state.randint(np.iinfo(np.int32).max, size=self._resolved_n_init())
+            ]
+        else:
+            seeds = [None]
+        backend = get_backend(X, _BACKEND_ALGORITHM[self.algorithm])
+        data = backend.prepare(X, sample_weight, self.n_clusters)
+        k, init = self.n_clusters, self.init
+
+        def centers_of(seed: int | None) -> np.ndarray:
+            if isinstance(init, str):
+                return backend.kmeans_parallel(data, k, seed)
+            centers = np.asarray(init)
+            self._check_init_array(centers, X.shape[1])
+            return np.ascontiguousarray(centers, dtype=X.dtype)
+
+        result = _core.fit(
+            backend, data, None, k, centers_of, seeds, max_iter=self.max_iter,
+            tol=float(self.tol), n_threads=n_threads, verbose=bool(self.verbose),
+        )  # fmt: skip
+        self.cluster_centers_ = result.centers
+        self.labels_ = result.labels
+        self.inertia_ = result.inertia
+        self.n_iter_ = result.n_iter
+        self.converged_ = result.converged
+        self.stop_reason_ = result.stop_reason
+        self.history_ = result.history
+        self._n_threads = n_threads
+        if not result.converged:
+            warnings.warn(
+                f"KMeans stopped at max_iter={self.max_iter} before converging. "
+                "Raise max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
 
     # -- use --------------------------------------------------------------------
 
@@ -437,6 +552,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         -------
         labels : ndarray of shape (n_samples,), int32
         """
+        if is_dask_collection(X):
+            return _dask.predict_lazy(self._check_dask(X, reset=False), self.cluster_centers_)
+        if isinstance(X, StreamedArray):
+            check_is_fitted(self)
+            backend = get_backend(X)
+            with thread_limits(resolve_n_threads(self.n_threads)):
+                data = backend.prepare(X, None, self.n_clusters)
+                return backend.labels(data, self.cluster_centers_)[0].copy()
         return self._labels_inertia(self._check_test_data(X))[0]
 
     def transform(self, X: Any) -> np.ndarray:
@@ -447,6 +570,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         distances : ndarray of shape (n_samples, n_clusters), dtype of X
         """
         check_is_fitted(self)
+        if is_dask_collection(X):
+            return _dask.transform_lazy(self._check_dask(X, reset=False), self.cluster_centers_)
         return self._transform(_validate_array(self, X, reset=False))
 
     def _transform(self, X: np.ndarray) -> np.ndarray:

@@ -407,12 +407,28 @@ def _farthest_positive(X: np.ndarray, weight: np.ndarray, chosen: list[int]) -> 
     return int(np.argmax(closest))
 
 
+def kmeans_parallel(
+    X: np.ndarray,
+    n_clusters: int,
+    sample_weight: np.ndarray,
+    random_state: np.random.RandomState,
+) -> tuple[np.ndarray, np.ndarray]:
+    """k-means|| (Bahmani et al. 2012) on an in-memory array: the same centres as on
+    Dask or from a file for the same seed (see ``_init_parallel``)."""
+    from kmeanskit._init_parallel import in_memory_source
+    from kmeanskit._init_parallel import kmeans_parallel as run
+
+    source = in_memory_source(X, sample_weight, n_clusters)
+    return run(source, n_clusters, random_state, kmeans_plusplus)
+
+
 #: The named initialisations and the functions that run them.
 INIT_METHODS = {
     "k-means++": kmeans_plusplus,
     "random": random_rows,
     "farthest": farthest_points,
     "afk-mc2": afk_mc2,
+    "k-means||": kmeans_parallel,
 }
 
 

@@ -302,6 +302,14 @@ def cli(ctx: click.Context, debug: bool) -> None:
 )
 @_quiet_option("Print no summary and no notes.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print every iteration and restart.")
+@click.option(
+    "--memory-budget",
+    default=None,
+    metavar="SIZE",
+    callback=lambda ctx, param, value: _parse_size(value),
+    help="Stream .npy / Parquet files larger than this from disk instead of loading them "
+    "(e.g. 500M, 8G).  [default: a quarter of the RAM]",
+)
 def fit(
     data: str,
     k: int,
@@ -325,6 +333,7 @@ def fit(
     verbose: bool,
     mini_batch: bool = False,
     batch_size: int = 1024,
+    memory_budget: int | None = None,
 ) -> int:
     """Cluster DATA into K clusters; write the model, the labels and a picture.
 
@@ -334,11 +343,34 @@ def fit(
       kmeanskit fit data.csv -k 8 --drop id --scale standard --plot fit.png
       cat data.csv | kmeanskit fit - -k 3 --labels - > labels.csv
       kmeanskit fit big.parquet -k 100 --mini-batch --batch-size 4096 -o model.json
+
+    A .npy or Parquet file larger than --memory-budget is streamed from disk (full-batch
+    Lloyd, the same result as in memory, seeded by k-means||) instead of loaded.
     """
     if quiet and verbose:
         raise click.UsageError("-q and -v cannot be used together")
     if as_json and labels_path == "-":
         raise click.UsageError("--json and --labels - both write to standard output")
+    budget = memory_budget if memory_budget is not None else kmeanskit.StreamedArray.memory_budget()
+    if _streams(data, budget):
+        in_memory_only = scale != "none" or drop or drop_missing or plot_path or mini_batch
+        if in_memory_only or init != "k-means++":
+            raise click.UsageError(
+                f"{data} is larger than the memory budget ({budget} bytes) and is streamed: "
+                "--scale, --drop, --drop-missing, --plot, --mini-batch and --init other than "
+                "k-means++ need it in memory (raise --memory-budget, or leave them out)"
+            )
+        model = kmeanskit.KMeans(
+            k, n_init=n_init or 1, max_iter=max_iter, tol=tol, random_state=seed,
+            search=None if search == "none" else search, n_threads=threads,
+            verbose=int(verbose),
+        )  # fmt: skip
+        source = kmeanskit.StreamedArray(data, columns=_names(columns) or None)
+        start = time.perf_counter()
+        with _caught_warnings(quiet):
+            model.fit(source)
+        return _streamed_done(model, source, budget, time.perf_counter() - start, strict,
+                              max_iter, model_path, labels_path, as_json, quiet)  # fmt: skip
     table = _read(data, columns, drop, drop_missing, quiet)
     n, d = table.X.shape
     if k > n:
@@ -444,6 +476,93 @@ def fit(
         click.echo(json.dumps(summary))
     if not quiet:
         _fit_summary(table, model, seconds, model_path, labels_path, plot_path, verbose, note)
+    return OK
+
+
+def _parse_size(value: str | None) -> int | None:
+    """Bytes from ``500M``, ``8G``, ``1.5T`` or a plain number of bytes."""
+    if value is None:
+        return None
+    units = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+    text = value.strip().upper().removesuffix("B").removesuffix("I")
+    unit = text[-1] if text[-1:] in ("K", "M", "G", "T") else ""
+    try:
+        size = int(float(text[: len(text) - len(unit)]) * units[unit])
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a size: use e.g. 500M or 8G") from exc
+    if size < 0:
+        raise click.BadParameter(f"{value!r} is negative: use e.g. 500M or 8G")
+    return size
+
+
+def _streams(data: str, budget: int) -> bool:
+    """Whether DATA is a .npy / Parquet file larger than the budget."""
+    return (
+        data != "-"
+        and data.lower().endswith((".npy", ".parquet", ".pq"))
+        and os.path.isfile(data)
+        and os.path.getsize(data) > budget
+    )
+
+
+def _streamed_done(
+    model: Any,
+    source: Any,
+    budget: int,
+    seconds: float,
+    strict: bool,
+    max_iter: int,
+    model_path: str | None,
+    labels_path: str | None,
+    as_json: bool,
+    quiet: bool,
+) -> int:
+    """Write and report a fit streamed from disk."""
+    if strict and not model.converged_:
+        raise CommandError(
+            f"did not converge: stopped at --max-iter {max_iter} (raise --max-iter or --tol); "
+            "nothing written",
+            NOT_CONVERGED,
+        )
+    if model_path:
+        kmeanskit.save_model(model, model_path, feature_names=source.columns)
+    if labels_path:
+        kio.write_labels(labels_path, model.labels_, stdout=sys.stdout)
+    n, d = source.shape
+    note = f"streamed from disk: larger than the memory budget of {budget} bytes"
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "data": source.path,
+                    "rows": n,
+                    "columns": source.columns or d,
+                    "streamed": True,
+                    "k": model.n_clusters,
+                    "n_iter": model.n_iter_,
+                    "stop_reason": model.stop_reason_,
+                    "converged": model.converged_,
+                    "inertia": model.inertia_,
+                    "seconds": seconds,
+                    "model": model_path,
+                    "labels": labels_path,
+                    "centers": model.cluster_centers_.tolist(),
+                }  # fmt: skip
+            )
+        )
+    if not quiet:
+        for name, value in (
+            ("data", f"{source.path}: {n} rows x {d} columns ({note})"),
+            ("k", str(model.n_clusters)),
+            ("iters", str(model.n_iter_)),
+            ("stopped", f"{model.stop_reason_} (converged: {model.converged_})"),
+            ("inertia", f"{model.inertia_:.6g}"),
+            ("time", f"{seconds:.3f} s"),
+            ("model", model_path),
+            ("labels", "standard output" if labels_path == "-" else labels_path),
+        ):
+            if value:
+                click.echo(f"{name:<9} {value}", err=True)
     return OK
 
 

@@ -83,11 +83,25 @@ class Backend(Protocol):
 
 
 def get_backend(X: Any, algorithm: str = "lloyd") -> Backend:
-    """The backend for this kind of data (today: in-memory numpy arrays).
+    """The backend for this kind of data: in-memory numpy arrays, dask collections
+    (``backends.dask``, which imports dask only when it runs), or rows streamed from
+    disk (a ``numpy.memmap`` or ``backends.stream.StreamedArray``).
 
     ``algorithm`` is ``"lloyd"`` (score every row every pass) or ``"hamerly"``
     (bounds); both give the same labels.
     """
+    from kmeanskit.backends.dask import DaskData, is_dask_collection
+
+    if is_dask_collection(X) or isinstance(X, DaskData):
+        from kmeanskit.backends.dask import DaskBackend
+
+        return DaskBackend(algorithm)
+    from kmeanskit.backends.stream import StreamData, is_streamed
+
+    if is_streamed(X) or isinstance(X, StreamData):
+        from kmeanskit.backends.stream import StreamBackend
+
+        return StreamBackend(algorithm)
     from kmeanskit.backends.local import LocalBackend
 
     return LocalBackend(algorithm)

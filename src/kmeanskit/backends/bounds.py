@@ -8,6 +8,38 @@ from __future__ import annotations
 
 import numpy as np
 
+from kmeanskit._kernels.assign import NO_BOUNDS, SET_BOUNDS, USE_BOUNDS
+
+#: 'auto' scores every row (and refreshes the bounds) after a pass that changed more than
+#: this fraction of the labels: then the bounds would fail for most rows anyway, and
+#: their test and gather cost more than they save.
+AUTO_DENSE_WHILE_CHANGED = 0.3
+
+#: 'auto' keeps no bounds when a dense pass is this little work (rows x centres x
+#: features): the bounds' per-pass bookkeeping (centre drifts and separations) would
+#: cost more than the scores they save.
+AUTO_DENSE_BELOW_WORK = 1 << 21
+
+
+def next_mode(algorithm: str, have_bounds: bool, changed_fraction: float, work: int) -> int:
+    """The kind of the next pass (every backend decides alike, so histories match):
+    NO_BOUNDS, SET_BOUNDS (score every row, keep bounds) or USE_BOUNDS."""
+    if algorithm == "lloyd" or (algorithm == "auto" and work < AUTO_DENSE_BELOW_WORK):
+        return NO_BOUNDS
+    if not have_bounds:
+        return SET_BOUNDS
+    if algorithm == "auto" and changed_fraction > AUTO_DENSE_WHILE_CHANGED:
+        return SET_BOUNDS
+    return USE_BOUNDS
+
+
+def changed_fraction_after(first: bool, n_changed: int, n_samples: int) -> float:
+    """What the next decision sees of a pass's changes. A run's first pass changes every
+    label (from none), which says nothing about convergence: the second pass tries the
+    bounds."""
+    return 0.0 if first else n_changed / max(1, n_samples)
+
+
 _BLOCK = 256
 
 

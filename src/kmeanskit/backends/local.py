@@ -10,20 +10,16 @@ from kmeanskit._config import CHUNK_ROWS, n_groups_for, use_gemm_for
 from kmeanskit._kernels.assign import NO_BOUNDS, SET_BOUNDS, USE_BOUNDS, assign_pass
 from kmeanskit._kernels.distance import distances_to_assigned
 from kmeanskit.backends import Step
-from kmeanskit.backends.bounds import center_drift_other, center_separation, score_gamma
+from kmeanskit.backends.bounds import (
+    center_drift_other,
+    center_separation,
+    changed_fraction_after,
+    next_mode,
+    score_gamma,
+)
 
 #: Algorithms this backend runs; all give the labels of the dense pass.
 ALGORITHMS = ("lloyd", "hamerly", "auto")
-
-#: 'auto' scores every row (and refreshes the bounds) while more than this fraction of
-#: the labels changed in the previous pass: then the bounds would fail for most rows
-#: anyway, and their test and gather cost more than they save.
-AUTO_DENSE_WHILE_CHANGED = 0.3
-
-#: 'auto' keeps no bounds when a dense pass is this little work (rows x centres x
-#: features): the bounds' per-pass bookkeeping (centre drifts and separations) would
-#: cost more than the scores they save.
-AUTO_DENSE_BELOW_WORK = 1 << 21
 
 
 @dataclass
@@ -137,20 +133,12 @@ class LocalBackend:
 
     def step(self, data: LocalData, centers: np.ndarray) -> Step:
         n, d = data.X.shape
-        small = n * centers.shape[0] * d < AUTO_DENSE_BELOW_WORK
-        if data.algorithm == "lloyd" or (data.algorithm == "auto" and small):
-            mode = NO_BOUNDS
-        elif data.bound_centers is None:
-            mode = SET_BOUNDS
-        elif data.algorithm == "auto" and data.changed_fraction > AUTO_DENSE_WHILE_CHANGED:
-            mode = SET_BOUNDS
-        else:
-            mode = USE_BOUNDS
-        first = data.bound_centers is None and mode != NO_BOUNDS
+        have_bounds = data.bound_centers is not None
+        work = n * centers.shape[0] * d
+        mode = next_mode(data.algorithm, have_bounds, data.changed_fraction, work)
         step = self._pass(data, centers, accumulate=True, mode=mode)
-        # A run's first pass changes every label (from none): that says nothing about
-        # how far the start is from converged, so the second pass tries the bounds.
-        data.changed_fraction = 0.0 if first else step.n_changed / max(1, data.X.shape[0])
+        first = not have_bounds and mode != NO_BOUNDS
+        data.changed_fraction = changed_fraction_after(first, step.n_changed, n)
         return step
 
     def labels(self, data: LocalData, centers: np.ndarray) -> tuple[np.ndarray, float]:

@@ -1,0 +1,198 @@
+"""Whole-group passes: the in-memory pass, cut where it cuts, one group at a time.
+
+``assign_pass`` cuts its chunks into ``G = n_groups_for(n, k, d)`` contiguous groups and
+accumulates each group, in row order, into a private float64 sum; the groups are then
+added in index order. A backend that never holds all the rows (Dask, a file streamed
+from disk) runs the same kernel on one group at a time (``n_groups = 1``): every group
+gives the same partial sums, every 256-row chunk the same inertia, bit for bit, and
+the host reduces them in the same order. Nothing here depends on where a group lives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kmeanskit._config import CHUNK_ROWS, n_groups_for, use_gemm_for
+from kmeanskit._kernels.assign import NO_BOUNDS, USE_BOUNDS, assign_pass
+from kmeanskit._kernels.distance import distances_to_assigned, squared_distances
+from kmeanskit._kernels.stats import _chunk_column_sums
+from kmeanskit.backends.bounds import (
+    center_drift_other,
+    center_separation,
+    changed_fraction_after,
+    next_mode,
+    score_gamma,
+)
+
+_NO_K = np.empty(0)
+_NO_LOWER = np.empty(0, dtype=np.float32)
+
+
+def group_starts(n_samples: int, n_clusters: int, n_features: int) -> np.ndarray:
+    """Row boundaries of the groups of an in-memory pass, shape (G + 1,), int64."""
+    n_chunks = max(1, -(-n_samples // CHUNK_ROWS))
+    n_groups = n_groups_for(n_samples, n_clusters, n_features)
+    chunks = np.array([g * n_chunks // n_groups for g in range(n_groups + 1)], dtype=np.int64)
+    return np.minimum(chunks * CHUNK_ROWS, n_samples)
+
+
+@dataclass
+class GroupStep:
+    """What one group's pass returns: small (k x d) and per-chunk numbers."""
+
+    sums: np.ndarray  # (k, d) float64 (empty when not accumulated)
+    weights: np.ndarray  # (k,) float64
+    inertia_chunks: np.ndarray  # (chunks of the group,) float64
+    changed: int
+    scored: int = 0  # rows scored against every centre (the others kept by their bounds)
+
+
+def group_pass(
+    X: np.ndarray,
+    sample_weight: np.ndarray | None,
+    centers: np.ndarray,
+    labels_prev: np.ndarray | None,
+    accumulate: bool,
+    mode: int = NO_BOUNDS,
+    lower: np.ndarray | None = None,
+    drift_other: np.ndarray = _NO_K,
+    separation: np.ndarray = _NO_K,
+) -> tuple[np.ndarray, GroupStep]:
+    """Lloyd pass over one group (its rows start on a chunk boundary).
+
+    ``mode`` is that of ``assign_pass``: with ``SET_BOUNDS`` / ``USE_BOUNDS``, ``lower``
+    (float32, one per row) holds the Hamerly lower bounds and is updated in place;
+    ``USE_BOUNDS`` needs the previous labels, the centres' drift and separation. The
+    labels, sums and inertia are those of the dense pass either way.
+
+    Returns the new labels (int32) and the group's partial results.
+    """
+    X = np.ascontiguousarray(X)
+    n, d = X.shape
+    k = centers.shape[0]
+    centers = np.ascontiguousarray(centers, dtype=X.dtype)
+    if sample_weight is None:
+        sample_weight = np.ones(n, dtype=X.dtype)
+    sample_weight = np.ascontiguousarray(sample_weight, dtype=X.dtype)
+    if labels_prev is None:
+        labels_prev = np.full(n, -1, dtype=np.int32)
+    if lower is None:
+        lower = _NO_LOWER
+    labels = np.empty(n, dtype=np.int32)
+    n_chunks = max(1, -(-n // CHUNK_ROWS))
+    shape = (k, d) if accumulate else (0, 0)
+    sums, wsums = np.empty((1, *shape)), np.empty((1, shape[0]))
+    inertia = np.empty(n_chunks)
+    changed = np.empty(n_chunks, dtype=np.int64)
+    scored = np.empty(n_chunks, dtype=np.int64)
+    assign_pass(
+        X, sample_weight, centers, labels_prev, use_gemm_for(d, k), accumulate, mode,
+        score_gamma(X.dtype, d), drift_other, separation, lower, labels, sums, wsums,
+        inertia, changed, scored,
+    )  # fmt: skip
+    return labels, GroupStep(sums[0], wsums[0], inertia, int(changed.sum()), int(scored.sum()))
+
+
+def reduce_steps(steps: list[GroupStep]) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """Sums, weights, inertia and changed count of a pass, reduced as ``LocalBackend``
+    reduces them: groups in index order, chunk inertias by one ``np.sum``."""
+    if not steps[0].sums.size:
+        k = steps[0].weights.shape[0]
+        return np.empty((k, 0)), np.empty(k), _inertia(steps), sum(s.changed for s in steps)
+    total_sums = steps[0].sums.copy()
+    total_weights = steps[0].weights.copy()
+    for s in steps[1:]:
+        total_sums += s.sums
+        total_weights += s.weights
+    return total_sums, total_weights, _inertia(steps), sum(s.changed for s in steps)
+
+
+def _inertia(steps: list[GroupStep]) -> float:
+    return float(np.sum(np.concatenate([s.inertia_chunks for s in steps])))
+
+
+class BoundsPlan:
+    """Which kind of pass a backend runs next, as ``LocalBackend`` decides it.
+
+    ``lloyd`` scores every row; ``hamerly`` keeps Hamerly bounds after the first pass;
+    ``auto`` keeps them up to date but scores every row while more than 30% of the
+    labels changed in the previous pass. Only k-sized state lives here.
+    """
+
+    def __init__(self, algorithm: str) -> None:
+        self.algorithm = algorithm
+        self.reset()
+
+    def reset(self) -> None:
+        self.bound_centers: np.ndarray | None = None
+        self.changed_fraction = 1.0
+
+    def mode(self, work: int) -> int:
+        """The next pass's kind; ``work`` is rows x centres x features."""
+        have = self.bound_centers is not None
+        return next_mode(self.algorithm, have, self.changed_fraction, work)
+
+    def drift_and_separation(self, centers: np.ndarray, mode: int) -> tuple:
+        if mode != USE_BOUNDS:
+            return _NO_K, _NO_K
+        return center_drift_other(self.bound_centers, centers), center_separation(centers)
+
+    def done(self, centers: np.ndarray, mode: int, n_changed: int, n_samples: int) -> None:
+        first = self.bound_centers is None and mode != NO_BOUNDS
+        self.bound_centers = centers.copy() if mode != NO_BOUNDS else None
+        self.changed_fraction = changed_fraction_after(first, n_changed, n_samples)
+
+
+def chunk_column_sums(X: np.ndarray, mean: np.ndarray | None) -> np.ndarray:
+    """Per-chunk column sums (``mean`` None) or squared deviations from ``mean``."""
+    X = np.ascontiguousarray(X)
+    out = np.empty((max(1, -(-X.shape[0] // CHUNK_ROWS)), X.shape[1]))
+    _chunk_column_sums(X, np.empty(0) if mean is None else mean, out)
+    return out
+
+
+def assigned_distances(
+    X: np.ndarray, sample_weight: np.ndarray | None, centers: np.ndarray, labels: np.ndarray
+) -> np.ndarray:
+    """Weighted squared distance of each row to its assigned centre (float64)."""
+    X = np.ascontiguousarray(X)
+    if sample_weight is None:
+        sample_weight = np.ones(X.shape[0], dtype=X.dtype)
+    out = np.empty(X.shape[0])
+    distances_to_assigned(
+        X,
+        np.ascontiguousarray(sample_weight, dtype=X.dtype),
+        np.ascontiguousarray(centers, dtype=X.dtype),
+        labels,
+        out,
+    )
+    return out
+
+
+def top_rows(dist: np.ndarray, offset: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``m`` largest of ``dist`` (lowest index among ties) as (global index, value)."""
+    if m < dist.shape[0]:
+        # Only the rows at or above the m-th largest value can be among the m largest.
+        kth = np.partition(dist, dist.shape[0] - m)[dist.shape[0] - m]
+        candidates = np.flatnonzero(dist >= kth)  # ascending: ties stay lowest first
+    else:
+        candidates = np.arange(dist.shape[0])
+    local = candidates[np.argsort(-dist[candidates], kind="stable")][:m]
+    return local.astype(np.int64) + offset, dist[local]
+
+
+def merge_top(candidates: list[tuple[np.ndarray, np.ndarray]], m: int) -> np.ndarray:
+    """The global ``m`` largest among per-group tops: largest first, lowest index on ties."""
+    index = np.concatenate([c[0] for c in candidates])
+    value = np.concatenate([c[1] for c in candidates])
+    return index[np.lexsort((index, -value))][:m]
+
+
+def sq_distances(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Squared distances (float64) of every row to every centre, computed directly."""
+    X = np.ascontiguousarray(X)
+    out = np.empty((X.shape[0], centers.shape[0]))
+    squared_distances(X, np.ascontiguousarray(centers, dtype=X.dtype), out)
+    return out
