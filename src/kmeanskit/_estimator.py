@@ -314,6 +314,16 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
         return centers_of
 
+    def _store(self, result: _core.FitResult) -> None:
+        """The fitted attributes of a driver result."""
+        self.cluster_centers_ = result.centers
+        self.labels_ = result.labels
+        self.inertia_ = result.inertia
+        self.n_iter_ = result.n_iter
+        self.converged_ = result.converged
+        self.stop_reason_ = result.stop_reason
+        self.history_ = result.history
+
     def _search_fn(
         self, X: np.ndarray, sample_weight: np.ndarray, random_state: np.random.RandomState
     ) -> _core.SearchFn | None:
@@ -393,13 +403,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             verbose=bool(self.verbose),
             search=search,
         )
-        self.cluster_centers_ = result.centers
-        self.labels_ = result.labels
-        self.inertia_ = result.inertia
-        self.n_iter_ = result.n_iter
-        self.converged_ = result.converged
-        self.stop_reason_ = result.stop_reason
-        self.history_ = result.history
+        self._store(result)
         given = not isinstance(self.init, str)
         self.init_size_ = (
             X.shape[0] if given or self.init_size is None else min(self.init_size, X.shape[0])
@@ -508,13 +512,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             backend, data, None, k, centers_of, seeds, max_iter=self.max_iter,
             tol=float(self.tol), n_threads=n_threads, verbose=bool(self.verbose),
         )  # fmt: skip
-        self.cluster_centers_ = result.centers
-        self.labels_ = result.labels
-        self.inertia_ = result.inertia
-        self.n_iter_ = result.n_iter
-        self.converged_ = result.converged
-        self.stop_reason_ = result.stop_reason
-        self.history_ = result.history
+        self._store(result)
         self._n_threads = n_threads
         if not result.converged:
             warnings.warn(
