@@ -25,7 +25,6 @@ from kmeanskit import _core, _search
 from kmeanskit._config import resolve_n_threads, thread_limits
 from kmeanskit._init import INIT_METHODS, initial_centers
 from kmeanskit._init import kmeans_plusplus as _kmeans_plusplus
-from kmeanskit.backends import dask as _dask
 from kmeanskit.backends import get_backend
 from kmeanskit.backends.dask import is_dask_collection
 from kmeanskit.backends.stream import StreamedArray, is_streamed
@@ -314,8 +313,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
         return centers_of
 
-    def _store(self, result: _core.FitResult) -> None:
-        """The fitted attributes of a driver result."""
+    def _fitted(self, result: _core.FitResult, n_threads: int) -> KMeans:
+        """Store the fitted attributes of a driver result; warn if it did not converge."""
         self.cluster_centers_ = result.centers
         self.labels_ = result.labels
         self.inertia_ = result.inertia
@@ -323,6 +322,16 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.converged_ = result.converged
         self.stop_reason_ = result.stop_reason
         self.history_ = result.history
+        self._n_threads = n_threads
+        if not result.converged:
+            warnings.warn(
+                f"KMeans stopped at max_iter={self.max_iter} before converging "
+                f"(last squared centre shift {result.history[-1].center_shift_sq:.3g}). "
+                "Raise max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
 
     def _search_fn(
         self, X: np.ndarray, sample_weight: np.ndarray, random_state: np.random.RandomState
@@ -374,7 +383,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self : KMeans
         """
         if is_dask_collection(X) or is_streamed(X):
-            return self._fit_out_of_core(X, sample_weight)
+            from kmeanskit import _out_of_core
+
+            random_state = check_random_state(self.random_state)
+            result, n_threads = _out_of_core.fit(self, X, sample_weight, random_state)
+            return self._fitted(result, n_threads)
         X = _validate_array(self, X, reset=True)
         self._check_params(X)
         sample_weight = _check_sample_weight(sample_weight, X)
@@ -403,20 +416,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             verbose=bool(self.verbose),
             search=search,
         )
-        self._store(result)
+        self._fitted(result, n_threads)
         given = not isinstance(self.init, str)
         self.init_size_ = (
             X.shape[0] if given or self.init_size is None else min(self.init_size, X.shape[0])
         )
-        self._n_threads = n_threads
-        if not result.converged:
-            warnings.warn(
-                f"KMeans stopped at max_iter={self.max_iter} before converging "
-                f"(last squared centre shift {result.history[-1].center_shift_sq:.3g}). "
-                "Raise max_iter or tol.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
         n_distinct = int(np.count_nonzero(np.bincount(result.labels, minlength=self.n_clusters)))
         if n_distinct < self.n_clusters:
             warnings.warn(
@@ -439,89 +443,6 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         return self.fit(X, sample_weight=sample_weight)._transform(
             _validate_array(self, X, reset=False)
         )
-
-    # -- dask input (validate_data would compute the collection) -----------------
-
-    def _check_dask(self, X: Any, *, reset: bool) -> Any:
-        """Checks of ``validate_data`` for a dask collection, NaN check on fit only."""
-        X, names = _dask.as_dask_array(X, check_finite=reset)
-        if reset:
-            self.n_features_in_ = int(X.shape[1])
-            if names is not None:
-                self.feature_names_in_ = np.asarray(names, dtype=object)
-            elif hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-            return X
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but KMeans was fitted with "
-                f"{self.n_features_in_}: pass the same columns as in fit."
-            )
-        fitted = getattr(self, "feature_names_in_", None)
-        if names is not None and fitted is not None and list(fitted) != names:
-            raise ValueError("The feature names of X differ from those seen in fit.")
-        return X.astype(self.cluster_centers_.dtype)
-
-    def _fit_out_of_core(self, X: Any, sample_weight: Any) -> KMeans:
-        """``fit`` on a dask collection or on rows streamed from disk: the rows are never
-        collected; the result is bit-identical to the in-memory fit from the same start.
-        String inits run k-means|| there."""
-        if is_dask_collection(X):
-            X = self._check_dask(X, reset=True)
-        else:
-            X = X if isinstance(X, StreamedArray) else StreamedArray(X)
-            self.n_features_in_ = X.shape[1]
-            if X.columns is not None:
-                self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-            if sample_weight is not None:
-                sample_weight = _check_sample_weight(sample_weight, X)
-        self._check_params(X)
-        if isinstance(self.init, str) and self.init not in ("k-means++", "k-means||"):
-            raise ValueError(
-                f"init={self.init!r} is not available for data that is not in memory: use "
-                "'k-means||' (the default 'k-means++' runs it), an array or load X first."
-            )
-        if callable(self.init):
-            raise ValueError("A callable init needs the rows in memory: pass an array.")
-        if self.search == "breathe":
-            raise ValueError(
-                "search='breathe' needs the rows in memory; on a dask collection or rows "
-                "streamed from disk use search='auto' (plain Lloyd there) or None."
-            )
-        n_threads = resolve_n_threads(self.n_threads)
-        random_state = check_random_state(self.random_state)
-        if isinstance(self.init, str):
-            seeds = [
-                int(s)
-                for s in random_state.randint(np.iinfo(np.int32).max, size=self._resolved_n_init())
-            ]
-        else:
-            seeds = [None]
-        backend = get_backend(X, _BACKEND_ALGORITHM[self.algorithm])
-        data = backend.prepare(X, sample_weight, self.n_clusters)
-        k, init = self.n_clusters, self.init
-
-        def centers_of(seed: int | None) -> np.ndarray:
-            if isinstance(init, str):
-                return backend.kmeans_parallel(data, k, seed)
-            centers = np.asarray(init)
-            self._check_init_array(centers, X.shape[1])
-            return np.ascontiguousarray(centers, dtype=X.dtype)
-
-        result = _core.fit(
-            backend, data, None, k, centers_of, seeds, max_iter=self.max_iter,
-            tol=float(self.tol), n_threads=n_threads, verbose=bool(self.verbose),
-        )  # fmt: skip
-        self._store(result)
-        self._n_threads = n_threads
-        if not result.converged:
-            warnings.warn(
-                f"KMeans stopped at max_iter={self.max_iter} before converging. "
-                "Raise max_iter or tol.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        return self
 
     # -- use --------------------------------------------------------------------
 
@@ -550,14 +471,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         -------
         labels : ndarray of shape (n_samples,), int32
         """
-        if is_dask_collection(X):
-            return _dask.predict_lazy(self._check_dask(X, reset=False), self.cluster_centers_)
-        if isinstance(X, StreamedArray):
+        if is_dask_collection(X) or isinstance(X, StreamedArray):
+            from kmeanskit import _out_of_core
+
             check_is_fitted(self)
-            backend = get_backend(X)
-            with thread_limits(resolve_n_threads(self.n_threads)):
-                data = backend.prepare(X, None, self.n_clusters)
-                return backend.labels(data, self.cluster_centers_)[0].copy()
+            return _out_of_core.predict(self, X)
         return self._labels_inertia(self._check_test_data(X))[0]
 
     def transform(self, X: Any) -> np.ndarray:
@@ -569,7 +487,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         """
         check_is_fitted(self)
         if is_dask_collection(X):
-            return _dask.transform_lazy(self._check_dask(X, reset=False), self.cluster_centers_)
+            from kmeanskit import _out_of_core
+
+            return _out_of_core.transform(self, X)
         return self._transform(_validate_array(self, X, reset=False))
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
