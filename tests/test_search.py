@@ -8,7 +8,8 @@ import pytest
 from naive import naive_inertia, naive_labels, naive_update
 
 from kmeanskit import KMeans
-from kmeanskit._search import breathe_in, breathe_out, nearest_other
+from kmeanskit._search import breathe_in, breathe_out
+from kmeanskit.backends.bounds import nearest_other
 from kmeanskit.datasets import make_blobs
 from kmeanskit.metrics import centroid_index
 

@@ -297,6 +297,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             return 10
         return 1
 
+    def _restart_seeds(self, random_state: np.random.RandomState) -> list[int | None]:
+        """One seed per restart, drawn first from ``random_state`` (None: given centres)."""
+        n_init = self._resolved_n_init()  # warns when an array comes with n_init > 1
+        if not isinstance(self.init, str) and not callable(self.init):
+            return [None]
+        return [int(s) for s in random_state.randint(np.iinfo(np.int32).max, size=n_init)]
+
     def _init_fn(self, X: np.ndarray, sample_weight: np.ndarray) -> _core.InitFn:
         init, k = self.init, self.n_clusters
 
@@ -393,12 +400,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         sample_weight = _check_sample_weight(sample_weight, X)
         n_threads = resolve_n_threads(self.n_threads)
         random_state = check_random_state(self.random_state)
-        n_init = self._resolved_n_init()
-        given = not isinstance(self.init, str) and not callable(self.init)
-        if given:
-            seeds: list[int | None] = [None]
-        else:
-            seeds = [int(s) for s in random_state.randint(np.iinfo(np.int32).max, size=n_init)]
+        seeds = self._restart_seeds(random_state)
         search = self._search_fn(X, sample_weight, random_state)
         if self.verbose and self.init_size is not None and self.init_size < X.shape[0]:
             print(f"Seeding on {self.init_size} of {X.shape[0]} rows (init_size).")

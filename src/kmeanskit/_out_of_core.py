@@ -74,11 +74,7 @@ def fit(
     est._check_params(X)
     _check_options(est)
     n_threads = resolve_n_threads(est.n_threads)
-    if isinstance(est.init, str):
-        n_init = est._resolved_n_init()
-        seeds = [int(s) for s in random_state.randint(np.iinfo(np.int32).max, size=n_init)]
-    else:
-        seeds = [None]
+    seeds = est._restart_seeds(random_state)
     backend = get_backend(X, _BACKEND_ALGORITHM[est.algorithm])
     data = backend.prepare(X, sample_weight, est.n_clusters)
     k, init = est.n_clusters, est.init

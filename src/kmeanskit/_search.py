@@ -34,6 +34,7 @@ from kmeanskit._core import RunResult, lloyd
 from kmeanskit._history import SearchRecord
 from kmeanskit._kernels.optimal1d import optimal_splits
 from kmeanskit.backends import Backend
+from kmeanskit.backends.bounds import nearest_other
 
 #: Default breathing depth (Fritzke's m).
 DEFAULT_DEPTH = 5
@@ -41,8 +42,6 @@ DEFAULT_DEPTH = 5
 #: Offset of an added centroid: this fraction of the solution's RMS error, uniform in each
 #: coordinate (Fritzke's epsilon).
 _OFFSET = 0.01
-
-_NEIGHBOUR_BLOCK = 512
 
 #: A cycle's Lloyd runs stop at this multiple of the fit's tolerance: their tails change
 #: the inertia by little and no decision; the kept solution is polished at the fit's own
@@ -52,21 +51,6 @@ _CYCLE_TOL_FACTOR = 10.0
 #: A cycle is kept only if it lowers the inertia by more than this relative amount (or
 #: ``tol`` if larger): with ``tol=0`` the search would otherwise chase rounding errors.
 _MIN_IMPROVEMENT = 1e-6
-
-
-def nearest_other(centers: np.ndarray) -> np.ndarray:
-    """Index of each centre's nearest other centre (float64, blocked: no k x k matrix)."""
-    c = centers.astype(np.float64)
-    c = c - c.mean(axis=0)
-    sq = np.einsum("ij,ij->i", c, c)
-    k = c.shape[0]
-    out = np.empty(k, dtype=np.int64)
-    for start in range(0, k, _NEIGHBOUR_BLOCK):
-        stop = min(start + _NEIGHBOUR_BLOCK, k)
-        d2 = sq[start:stop, None] + sq[None, :] - 2.0 * (c[start:stop] @ c.T)
-        d2[np.arange(stop - start), np.arange(start, stop)] = np.inf
-        out[start:stop] = np.argmin(d2, axis=1)
-    return out
 
 
 def breathe_in(
@@ -124,8 +108,7 @@ def breathe(
     total_weight = float(np.sum(sample_weight, dtype=np.float64))
     rng = np.random.RandomState(seed)
     wide: dict[int, object] = {}  # data prepared for k + m clusters, by m
-    best = run
-    best.labels = np.array(run.labels, copy=True)
+    best = run  # its labels are already the driver's copy
     records: list[SearchRecord] = []
     cycle_tol = tol * _CYCLE_TOL_FACTOR
     m = depth

@@ -915,15 +915,13 @@ def demo(n_samples: int, n_features: int, n_clusters: int, seed: int, threads: i
 
 
 def _iterations(model: Any) -> str:
-    """``n_iter_``, and every Lloyd iteration the fit ran when a search ran too."""
+    """``n_iter_``, and the iterations of the restarts and search cycles when a search ran."""
     history = getattr(model, "history_", None)
     cycles = getattr(history, "search", None)
     if not cycles:
         return str(model.n_iter_)
-    total = sum(r.n_iter for r in history.restarts) + sum(c.n_iter for c in cycles)
-    if cycles[0].method == "breathe" and any(c.accepted for c in cycles) and model.tol > 0:
-        total += model.n_iter_  # the polish of the kept solution
-    return f"{model.n_iter_} in the kept run, {total} in all (restarts and search)"
+    tried = sum(r.n_iter for r in history.restarts) + sum(c.n_iter for c in cycles)
+    return f"{model.n_iter_} in the kept run; {tried} in the restarts and search cycles"
 
 
 def _first_line(doc: str | None) -> str:

@@ -31,7 +31,6 @@ def _layer(prev, cur, arg, cw, cwx, cwxx, m, j_lo, j_hi, i_lo, i_hi):
     """Fill cur[j] for j in [j_lo, j_hi] knowing their best splits lie in [i_lo, i_hi]."""
     # An explicit stack instead of recursion (numba recursion needs type annotations).
     stack = np.empty((64, 4), dtype=np.int64)
-    top = 0
     stack[0, 0], stack[0, 1], stack[0, 2], stack[0, 3] = j_lo, j_hi, i_lo, i_hi
     top = 1
     while top > 0:

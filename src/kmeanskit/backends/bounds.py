@@ -21,6 +21,17 @@ AUTO_DENSE_WHILE_CHANGED = 0.3
 AUTO_DENSE_BELOW_WORK = 1 << 21
 
 
+#: The algorithms every backend runs; all give the labels of the dense pass.
+ALGORITHMS = ("lloyd", "hamerly", "auto")
+
+
+def check_algorithm(algorithm: str) -> str:
+    """``algorithm`` if a backend runs it, else a ValueError naming the choices."""
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm={algorithm!r} must be one of {ALGORITHMS}.")
+    return algorithm
+
+
 def next_mode(algorithm: str, have_bounds: bool, changed_fraction: float, work: int) -> int:
     """The kind of the next pass (every backend decides alike, so histories match):
     NO_BOUNDS, SET_BOUNDS (score every row, keep bounds) or USE_BOUNDS."""
@@ -66,18 +77,34 @@ def center_drift_other(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
     return out
 
 
-def center_separation(centers: np.ndarray) -> np.ndarray:
-    """For each centre, a lower bound on the distance to the nearest other centre."""
+def _pair_blocks(centers: np.ndarray, margin: float = 0.0):
+    """Squared distances between the centres, ``_BLOCK`` rows at a time (no k x k matrix),
+    less ``margin`` times the squared norms (about the centres' mean), diagonal inf."""
     c = centers.astype(np.float64)
     c = c - c.mean(axis=0)
-    k, d = c.shape
     sq = np.einsum("ij,ij->i", c, c)
-    gamma = score_gamma(np.dtype(np.float64), d)
-    out = np.empty(k)
+    k = c.shape[0]
     for start in range(0, k, _BLOCK):
         stop = min(start + _BLOCK, k)
         d2 = sq[start:stop, None] + sq[None, :] - 2.0 * (c[start:stop] @ c.T)
-        d2 -= gamma * (sq[start:stop, None] + sq[None, :])
+        if margin:
+            d2 -= margin * (sq[start:stop, None] + sq[None, :])
         d2[np.arange(stop - start), np.arange(start, stop)] = np.inf
+        yield start, stop, d2
+
+
+def center_separation(centers: np.ndarray) -> np.ndarray:
+    """For each centre, a lower bound on the distance to the nearest other centre."""
+    out = np.empty(centers.shape[0])
+    gamma = score_gamma(np.dtype(np.float64), centers.shape[1])
+    for start, stop, d2 in _pair_blocks(centers, gamma):
         out[start:stop] = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
+    return out
+
+
+def nearest_other(centers: np.ndarray) -> np.ndarray:
+    """Index of each centre's nearest other centre."""
+    out = np.empty(centers.shape[0], dtype=np.int64)
+    for start, stop, d2 in _pair_blocks(centers):
+        out[start:stop] = np.argmin(d2, axis=1)
     return out

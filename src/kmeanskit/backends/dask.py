@@ -26,6 +26,7 @@ from kmeanskit._config import CHUNK_ROWS
 from kmeanskit._kernels.assign import NO_BOUNDS, SET_BOUNDS, USE_BOUNDS
 from kmeanskit.backends import Step
 from kmeanskit.backends import _groups as G
+from kmeanskit.backends.bounds import check_algorithm
 
 #: A partition (one task per pass) holds whole groups and, when there are enough
 #: groups, at least this many bytes: fewer, larger tasks cost less scheduling.
@@ -230,9 +231,7 @@ class DaskBackend:
     name = "dask"
 
     def __init__(self, algorithm: str = "lloyd") -> None:
-        if algorithm not in ("lloyd", "hamerly", "auto"):
-            raise ValueError(f"algorithm={algorithm!r} must be 'lloyd', 'hamerly' or 'auto'.")
-        self.algorithm = algorithm
+        self.algorithm = check_algorithm(algorithm)
 
     def prepare(self, X: Any, sample_weight: Any, n_clusters: int) -> DaskData:
         if isinstance(X, DaskData):

@@ -14,12 +14,10 @@ from kmeanskit.backends.bounds import (
     center_drift_other,
     center_separation,
     changed_fraction_after,
+    check_algorithm,
     next_mode,
     score_gamma,
 )
-
-#: Algorithms this backend runs; all give the labels of the dense pass.
-ALGORITHMS = ("lloyd", "hamerly", "auto")
 
 
 @dataclass
@@ -48,9 +46,7 @@ class LocalBackend:
     name = "local"
 
     def __init__(self, algorithm: str = "lloyd") -> None:
-        if algorithm not in ALGORITHMS:
-            raise ValueError(f"algorithm={algorithm!r} must be one of {ALGORITHMS}.")
-        self.algorithm = algorithm
+        self.algorithm = check_algorithm(algorithm)
 
     def prepare(self, X: np.ndarray, sample_weight: np.ndarray, n_clusters: int) -> LocalData:
         n, d = X.shape

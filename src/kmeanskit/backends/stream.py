@@ -21,6 +21,7 @@ import numpy as np
 from kmeanskit._kernels.assign import NO_BOUNDS, USE_BOUNDS
 from kmeanskit.backends import Step
 from kmeanskit.backends import _groups as G
+from kmeanskit.backends.bounds import check_algorithm
 
 _PARQUET = (".parquet", ".pq")
 
@@ -194,9 +195,7 @@ class StreamBackend:
     name = "stream"
 
     def __init__(self, algorithm: str = "lloyd") -> None:
-        if algorithm not in ("lloyd", "hamerly", "auto"):
-            raise ValueError(f"algorithm={algorithm!r} must be 'lloyd', 'hamerly' or 'auto'.")
-        self.algorithm = algorithm
+        self.algorithm = check_algorithm(algorithm)
 
     def prepare(self, X: Any, sample_weight: Any, n_clusters: int) -> StreamData:
         """Open the file, cut it in groups; one read checks it for NaN and infinity and
