@@ -77,6 +77,22 @@ def test_fit_summary_json_and_verbose(capsys, data):
     assert "(kept)" in err
 
 
+def test_search_size_runs_the_search_on_a_sample(capsys, data):
+    csv, X, _ = data
+    code, out, err = run(capsys, "fit", csv, "-k", 4, "--columns", "x1,x2", "--search-size",
+                         120, "--json")  # fmt: skip
+    assert code == 0
+    summary = json.loads(out)
+    model = kmeanskit.KMeans(4, random_state=0, search_size=120).fit(X)
+    assert summary["search_size"] == 120 and summary["inertia"] == model.inertia_
+    assert "on a sample of 120 rows" in err and "then Lloyd on every row" in err
+    code, out, _ = run(capsys, "fit", csv, "-k", 4, "--columns", "x1,x2", "--search-size", "all",
+                       "--json")  # fmt: skip
+    assert code == 0 and json.loads(out)["search_size"] == 300
+    code, _, err = run(capsys, "fit", csv, "-k", 4, "--search-size", "many")
+    assert code == 2 and "'many' is not auto, all or a number of rows" in err
+
+
 def test_scale_standard(capsys, tmp_path):
     X, _ = blobs(n=200, d=2, k=3)
     X[:, 1] *= 1000.0

@@ -24,7 +24,7 @@ def test_same_parameters_as_sklearn():
     ours = set(KMeans().get_params())
     theirs = set(SkKMeans().get_params())
     assert theirs <= ours
-    assert ours - theirs == {"n_threads", "search", "init_size"}
+    assert ours - theirs == {"n_threads", "search", "search_size", "init_size"}
 
 
 def test_pipeline_equals_manual_scaling(blobs):

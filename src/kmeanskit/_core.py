@@ -237,6 +237,48 @@ def fit(
     )
 
 
+def lloyd_on_every_row(
+    backend: Backend,
+    X: object,
+    sample_weight: object,
+    on_sample: FitResult,
+    *,
+    max_iter: int,
+    tol: float,
+    n_threads: int,
+    verbose: bool = False,
+) -> FitResult:
+    """Lloyd on every row from the centres a fit on a sample of the rows kept.
+
+    The restarts and search cycles of ``on_sample`` stay in the history, whose iterations
+    become those of this run; ``history.search_size`` says how many rows the sample had.
+    ``tol`` is the user's relative tolerance, scaled here by the variance of all rows.
+    """
+    k = on_sample.centers.shape[0]
+    with thread_limits(n_threads):
+        data = backend.prepare(X, sample_weight, k)
+        tol = _backend_tolerance(backend, data, X, tol)
+        backend.begin(data)
+        if verbose:
+            print("Lloyd on every row from the centres found on the sample.")
+        run = lloyd(backend, data, on_sample.centers, max_iter=max_iter, tol=tol, verbose=verbose)
+    history = on_sample.history
+    return FitResult(
+        centers=run.centers,
+        labels=run.labels,
+        inertia=run.inertia,
+        n_iter=run.n_iter,
+        stop_reason=run.stop_reason,
+        history=FitHistory(
+            iterations=run.iterations,
+            restarts=history.restarts,
+            best_restart=history.best_restart,
+            search=history.search,
+            search_size=int(on_sample.labels.shape[0]),
+        ),
+    )
+
+
 def predict(
     backend: Backend,
     X: object,

@@ -5,7 +5,6 @@ This is the only module that imports scikit-learn, and it uses its public API on
 
 from __future__ import annotations
 
-import functools
 import numbers
 import warnings
 from typing import Any
@@ -142,8 +141,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         remove those of lowest utility, Lloyd; keep the cycle only if the inertia drops
         by more than a relative ``tol``; halve their number when it does not, until
         none helps).
-        It runs once, on the kept restart, and never returns a higher inertia than plain
-        Lloyd from the same ``random_state``. 'auto' searches when kmeanskit chooses the
+        It runs once, on the kept restart; on every row (see ``search_size``) it never
+        returns a higher inertia than plain Lloyd from the same ``random_state``. 'auto'
+        searches when kmeanskit chooses the
         start (a named ``init``) and not when you give the centres (an array or a
         callable), so Lloyd runs from them exactly as in scikit-learn; 'breathe' always
         searches. On one-dimensional data 'auto' returns the optimal clustering
@@ -154,6 +154,16 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         ``n_init``). What each cycle did is in ``history_.search``. The search runs
         on in-memory data; on a dask collection or rows streamed from disk 'auto' is
         plain Lloyd (the same as the in-memory fit with ``search=None``).
+    search_size : int, 'auto' or None, default='auto'
+        Rows the seeding, the restarts and the breathing search run on; Lloyd then runs
+        on every row from the centres they found, so the result is a Lloyd solution of
+        all the data. 'auto': every row up to ``max(50_000, 256 * n_clusters)`` rows, a
+        uniform sample of that many above (256 per centroid is faiss's training budget;
+        the floor keeps small clusters represented). An integer sets the sample's size;
+        None uses every row. The sample is drawn from ``random_state`` among the rows of
+        positive weight, so results stay bit-reproducible. It applies only when the
+        breathing search runs (not with ``search=None``, given centres, or the 1-D
+        optimum). The rows used are in ``search_size_`` and ``history_.search_size``.
     init_size : int or None, default=None
         Rows the seeding sees: None for all; an integer below ``n_samples`` draws that
         many rows uniformly (without replacement, from each restart's seed) and seeds
@@ -177,6 +187,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     converged_ : bool
         False when the kept restart stopped at ``max_iter``.
     stop_reason_ : {'no_change', 'tol', 'max_iter'}
+    search_size_ : int
+        Rows the seeding, restarts and search ran on (``n_samples`` unless
+        ``search_size`` sampled them).
     init_size_ : int
         Rows the seeding saw (``n_samples`` unless ``init_size`` subsampled them).
     history_ : FitHistory
@@ -202,6 +215,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         copy_x: bool = True,
         algorithm: str = "auto",
         search: str | None = "auto",
+        search_size: int | str | None = "auto",
         init_size: int | None = None,
         n_threads: int | None = None,
     ) -> None:
@@ -215,6 +229,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.copy_x = copy_x
         self.algorithm = algorithm
         self.search = search
+        self.search_size = search_size
         self.init_size = init_size
         self.n_threads = n_threads
 
@@ -243,6 +258,16 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         ):
             raise ValueError(
                 f"init_size={size!r} must be None (seed on every row) or an integer >= "
+                f"n_clusters={k}."
+            )
+        size = self.search_size
+        if (
+            size != "auto"
+            and size is not None
+            and (isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < k)
+        ):
+            raise ValueError(
+                f"search_size={size!r} must be 'auto', None (every row) or an integer >= "
                 f"n_clusters={k}."
             )
         if self.search not in _SEARCHES:
@@ -340,33 +365,6 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             )
         return self
 
-    def _search_fn(
-        self, X: np.ndarray, sample_weight: np.ndarray, random_state: np.random.RandomState
-    ) -> _core.SearchFn | None:
-        # 'auto' searches when kmeanskit chose the start; given centres (an array or a
-        # callable) get plain Lloyd from them, as in scikit-learn.
-        chosen_start = isinstance(self.init, str)
-        k = self.n_clusters
-        if self.search is None or self.n_clusters < 2:
-            return None
-        if self.search == "auto" and not chosen_start:
-            return None
-        if self.search == "auto" and X.shape[1] == 1 and _search.optimal_1d_fits(*X.shape, k):
-            return functools.partial(
-                _search.optimal_1d, X=X, sample_weight=sample_weight, max_iter=self.max_iter
-            )
-        # Drawn after the restarts' seeds, so those stay what scikit-learn's would be.
-        seed = int(random_state.randint(np.iinfo(np.int32).max))
-        return functools.partial(
-            _search.breathe,
-            X=X,
-            sample_weight=sample_weight,
-            depth=_search.DEFAULT_DEPTH,
-            max_iter=self.max_iter,
-            improve_tol=float(self.tol),
-            seed=seed,
-        )
-
     # -- fit --------------------------------------------------------------------
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
@@ -401,27 +399,46 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         n_threads = resolve_n_threads(self.n_threads)
         random_state = check_random_state(self.random_state)
         seeds = self._restart_seeds(random_state)
-        search = self._search_fn(X, sample_weight, random_state)
-        if self.verbose and self.init_size is not None and self.init_size < X.shape[0]:
-            print(f"Seeding on {self.init_size} of {X.shape[0]} rows (init_size).")
-
-        result = _core.fit(
-            get_backend(X, _BACKEND_ALGORITHM[self.algorithm]),
-            X,
-            sample_weight,
-            self.n_clusters,
-            self._init_fn(X, sample_weight),
-            seeds,
-            max_iter=self.max_iter,
-            tol=float(self.tol),
-            n_threads=n_threads,
-            verbose=bool(self.verbose),
-            search=search,
+        method = _search.method_for(
+            self.search, isinstance(self.init, str), *X.shape, self.n_clusters
         )
+        # Drawn after the restarts' seeds, so those stay what scikit-learn's would be.
+        seed = int(random_state.randint(np.iinfo(np.int32).max)) if method == "breathe" else 0
+        rows = (
+            _search.search_rows(sample_weight, self.n_clusters, self.search_size, seed)
+            if method == "breathe"
+            else None
+        )
+        # The seeding, restarts and search run on the sample when there is one.
+        X_s, w_s = (X, sample_weight) if rows is None else (X[rows], sample_weight[rows])
+        if self.verbose and rows is not None:
+            print(f"Seeding, restarts and search on {rows.size} of {X.shape[0]} rows.")
+        if self.verbose and self.init_size is not None and self.init_size < X_s.shape[0]:
+            print(f"Seeding on {self.init_size} of {X_s.shape[0]} rows (init_size).")
+        backend = get_backend(X, _BACKEND_ALGORITHM[self.algorithm])
+        common = dict(max_iter=self.max_iter, tol=float(self.tol), n_threads=n_threads)
+        result = _core.fit(
+            backend,
+            X_s,
+            w_s,
+            self.n_clusters,
+            self._init_fn(X_s, w_s),
+            seeds,
+            verbose=bool(self.verbose),
+            search=_search.search_fn(
+                method, X_s, w_s, seed=seed, max_iter=self.max_iter, tol=float(self.tol)
+            ),
+            **common,
+        )
+        if rows is not None:
+            result = _core.lloyd_on_every_row(
+                backend, X, sample_weight, result, verbose=bool(self.verbose), **common
+            )
         self._fitted(result, n_threads)
         given = not isinstance(self.init, str)
+        self.search_size_ = X_s.shape[0]
         self.init_size_ = (
-            X.shape[0] if given or self.init_size is None else min(self.init_size, X.shape[0])
+            X_s.shape[0] if given or self.init_size is None else min(self.init_size, X_s.shape[0])
         )
         n_distinct = int(np.count_nonzero(np.bincount(result.labels, minlength=self.n_clusters)))
         if n_distinct < self.n_clusters:

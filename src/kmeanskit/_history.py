@@ -118,6 +118,10 @@ class FitHistory:
     global search (empty when none ran). When the search improved the solution, the
     iterations are those of its last accepted Lloyd run.
 
+    ``search_size`` is the number of rows the seeding, restarts and search ran on when
+    they ran on a sample (``KMeans(search_size=...)``); the iterations are then those of
+    the Lloyd run on every row that followed. None: they used every row.
+
     Iterating over it (or indexing, ``len``) walks the iterations of the kept run.
     """
 
@@ -125,6 +129,7 @@ class FitHistory:
     restarts: list[RestartRecord] = field(default_factory=list)
     best_restart: int = 0
     search: list[SearchRecord] = field(default_factory=list)
+    search_size: int | None = None
 
     def __len__(self) -> int:
         return len(self.iterations)
@@ -142,4 +147,5 @@ class FitHistory:
             "iterations": [asdict(r) for r in self.iterations],
             "restarts": [asdict(r) for r in self.restarts],
             "search": [asdict(r) for r in self.search],
+            "search_size": self.search_size,
         }

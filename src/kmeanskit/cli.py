@@ -242,6 +242,15 @@ def cli(ctx: click.Context, debug: bool) -> None:
     help="Global search after Lloyd to escape its local optimum; none: plain Lloyd.",
 )
 @click.option(
+    "--search-size",
+    default="auto",
+    show_default=True,
+    metavar="ROWS",
+    callback=lambda ctx, param, value: _parse_search_size(value),
+    help="Rows the seeding, restarts and search run on before Lloyd on every row: auto "
+    "(every row up to max(50000, 256 k), a sample above), all, or a number.",
+)
+@click.option(
     "--n-init",
     type=click.IntRange(min=1),
     default=None,
@@ -315,6 +324,7 @@ def fit(
     k: int,
     init: str,
     search: str,
+    search_size: int | str | None,
     n_init: int | None,
     max_iter: int,
     tol: float,
@@ -398,6 +408,7 @@ def fit(
         tol=tol,
         random_state=seed,
         search=None if search == "none" else search,
+        search_size=search_size,
         n_threads=threads,
         verbose=int(verbose or bar is not None),
     )
@@ -406,6 +417,8 @@ def fit(
         source = click.get_current_context().get_parameter_source
         if source("search") is not ParameterSource.DEFAULT and search != "none":
             raise click.UsageError("--search runs after Lloyd: it does not apply to --mini-batch")
+        if source("search_size") is not ParameterSource.DEFAULT:
+            raise click.UsageError("--search-size is the global search's: not for --mini-batch")
         if source("tol") is ParameterSource.DEFAULT:
             # The per-step centre shift shrinks as the centres see more rows: the Lloyd
             # default would stop after a few steps. 0 is scikit-learn's default here.
@@ -464,6 +477,7 @@ def fit(
         "converged": model.converged_,
         "inertia": model.inertia_,
         "search_cycles": len(model.history_.search) if hasattr(model, "history_") else 0,
+        "search_size": getattr(model, "search_size_", n),
         "seconds": seconds,
         "model": model_path,
         "labels": labels_path,
@@ -477,6 +491,16 @@ def fit(
     if not quiet:
         _fit_summary(table, model, seconds, model_path, labels_path, plot_path, verbose, note)
     return OK
+
+
+def _parse_search_size(value: str) -> int | str | None:
+    """``--search-size``: 'auto', 'all' (None: every row) or a number of rows."""
+    text = value.strip().lower()
+    if text in ("auto", "all"):
+        return "auto" if text == "auto" else None
+    if not text.isdigit() or int(text) < 1:
+        raise click.BadParameter(f"{value!r} is not auto, all or a number of rows")
+    return int(text)
 
 
 def _parse_size(value: str | None) -> int | None:
@@ -590,23 +614,9 @@ def _fit_summary(
     ]
     if mini_batch_note:
         lines.insert(3, ("batches", mini_batch_note))
-    cycles = model.history_.search if hasattr(model, "history_") else None
-    if cycles:
-        start = model.history_.restarts[model.history_.best_restart].inertia
-        kept = sum(c.accepted for c in cycles)
-        what = (
-            "the 1-D optimum (dynamic programming)"
-            if cycles[0].method == "optimal-1d"
-            else f"{len(cycles)} cycles, {kept} kept"
-        )
-        lines.insert(
-            5,
-            (
-                "search",
-                f"{what}: inertia {start:.6g} -> "
-                f"{model.inertia_:.6g} ({100 * (1 - model.inertia_ / start):.2f}% lower)",
-            ),
-        )
+    note = _search_note(model)
+    if note:
+        lines.insert(5, ("search", note))
     for name, path in (("model", model_path), ("labels", labels_path), ("plot", plot_path)):
         if path:
             lines.append((name, "standard output" if path == "-" else path))
@@ -901,17 +911,36 @@ def demo(n_samples: int, n_features: int, n_clusters: int, seed: int, threads: i
     click.echo(f"iters     {_iterations(model)}")
     click.echo(f"stopped   {model.stop_reason_} (converged: {model.converged_})")
     click.echo(f"inertia   {model.inertia_:.6g}")
-    cycles = model.history_.search
-    if cycles:
-        first = model.history_.restarts[model.history_.best_restart].inertia
-        click.echo(
-            f"search    {len(cycles)} cycles, {sum(c.accepted for c in cycles)} kept: "
-            f"{100 * (1 - model.inertia_ / first):.2f}% below plain Lloyd's {first:.6g}"
-        )
+    note = _search_note(model)
+    if note:
+        click.echo(f"search    {note}")
     truth = np.array([X[y == j].mean(axis=0) for j in range(n_clusters) if np.any(y == j)])
     missed = kmeanskit.metrics.centroid_index(model.cluster_centers_, truth)
     click.echo(f"clusters  {missed} of the {len(truth)} true clusters missed (centroid index)")
     click.echo(f"time      {seconds:.3f} s (first run includes compiling the kernels)")
+
+
+def _search_note(model: Any) -> str | None:
+    """What the global search did, for the summaries (None when it did not run)."""
+    history = getattr(model, "history_", None)
+    cycles = getattr(history, "search", None)
+    if not cycles:
+        return None
+    start = history.restarts[history.best_restart].inertia
+    if cycles[0].method == "optimal-1d":
+        what = "the 1-D optimum (dynamic programming)"
+    else:
+        what = f"{len(cycles)} cycles, {sum(c.accepted for c in cycles)} kept"
+    sample = getattr(history, "search_size", None)
+    if sample is None:
+        end = model.inertia_
+        return f"{what}: inertia {start:.6g} -> {end:.6g} ({100 * (1 - end / start):.2f}% lower)"
+    # The restarts and cycles ran on the sample: compare inertias of the sample only.
+    end = min(c.best_inertia for c in cycles)
+    return (
+        f"{what} on a sample of {sample} rows: inertia there {start:.6g} -> {end:.6g} "
+        f"({100 * (1 - end / start):.2f}% lower); then Lloyd on every row"
+    )
 
 
 def _iterations(model: Any) -> str:

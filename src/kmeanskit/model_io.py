@@ -374,11 +374,12 @@ def _history(value: Any, fail: Any) -> FitHistory | None:
     if value is None:
         return None
     required = {"best_restart", "iterations", "restarts"}
-    # 'search' is absent from files written before the global search existed.
-    if not isinstance(value, dict) or not required <= set(value) <= required | {"search"}:
+    # 'search' and 'search_size' are absent from files written before they existed.
+    optional = {"search", "search_size"}
+    if not isinstance(value, dict) or not required <= set(value) <= required | optional:
         raise fail(
             "history must be an object with best_restart, iterations, restarts "
-            "(and optionally search)"
+            "(and optionally search, search_size)"
         )
     iterations, restarts = value["iterations"], value["restarts"]
     search = value.get("search", [])
@@ -387,6 +388,9 @@ def _history(value: Any, fail: Any) -> FitHistory | None:
     best = value["best_restart"]
     if not _is_int(best) or not (0 <= best < max(1, len(restarts))):
         raise fail(f"history.best_restart must be an index into history.restarts, not {best!r}")
+    search_size = value.get("search_size")
+    if search_size is not None and not (_is_int(search_size) and search_size >= 1):
+        raise fail(f"history.search_size must be null or a positive integer, not {search_size!r}")
     return FitHistory(
         iterations=[
             _record(IterationRecord, r, f"history.iterations[{i}]", fail)
@@ -400,6 +404,7 @@ def _history(value: Any, fail: Any) -> FitHistory | None:
         search=[
             _record(SearchRecord, r, f"history.search[{i}]", fail) for i, r in enumerate(search)
         ],
+        search_size=search_size,
     )
 
 
