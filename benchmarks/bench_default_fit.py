@@ -4,7 +4,9 @@ Contenders, each with its own defaults and ``random_state`` / seed 0..S-1, on th
 float32 data in one run:
 
 * ``kmeanskit`` — ``kmeanskit.KMeans(k)``: greedy k-means++, Lloyd, then the global
-  search (``search="auto"``);
+  search (``search="auto"``), on a sample of ``max(20000, 256 k)`` rows when the data is
+  larger (``search_size="auto"``), then Lloyd on every row;
+* ``kmeanskit search_size=None`` — the same with the seeding and search on every row;
 * ``kmeanskit search=None`` — the same without the search (scikit-learn's behaviour);
 * ``sklearn`` — ``sklearn.cluster.KMeans(k)``: greedy k-means++, one Lloyd run;
 * ``faiss`` — ``faiss.Kmeans(d, k)`` (``niter=25``, random initial rows, at most 256
@@ -47,13 +49,21 @@ def contenders() -> dict[str, Callable[[np.ndarray, int, int], np.ndarray]]:
     def ours(X, k, seed):
         return kmeanskit.KMeans(k, random_state=seed).fit(X).cluster_centers_
 
+    def ours_all_rows(X, k, seed):
+        return kmeanskit.KMeans(k, random_state=seed, search_size=None).fit(X).cluster_centers_
+
     def ours_plain(X, k, seed):
         return kmeanskit.KMeans(k, random_state=seed, search=None).fit(X).cluster_centers_
 
     def sklearn(X, k, seed):
         return SkKMeans(k, random_state=seed).fit(X).cluster_centers_
 
-    out = {"kmeanskit": ours, "kmeanskit search=None": ours_plain, "sklearn": sklearn}
+    out = {
+        "kmeanskit": ours,
+        "kmeanskit search_size=None": ours_all_rows,
+        "kmeanskit search=None": ours_plain,
+        "sklearn": sklearn,
+    }
     try:
         import faiss
     except ImportError:
@@ -82,8 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nCommand: `{' '.join(['python', *sys.argv])}`; seeds 0..{args.seeds - 1}.\n")
     fits = contenders()
     names = list(fits)
-    print("| n | d | k | " + " | ".join(f"{n} s | {n} inertia / best" for n in names) + " |")
-    print("|---:|---:|---:|" + "---:|---:|" * len(names))
+    peers = [p for p in ("sklearn", "faiss") if p in names]
+    print(
+        "| n | d | k | "
+        + " | ".join(f"{n} s | {n} inertia / best" for n in names)
+        + "".join(f" | {p} s / kmeanskit s" for p in peers)
+        + " |"
+    )
+    print("|---:|---:|---:|" + "---:|---:|" * len(names) + "---:|" * len(peers))
     for n, d, k in rows:
         X, _ = make_blobs(n, d, k, random_state=0, dtype=np.float32)
         for fit in fits.values():  # compile, warm the thread pools
@@ -100,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         cells = [
             f"{np.mean(seconds[name]):.3f} | {np.mean(inertia[name]) / best:.4f}" for name in names
         ]
+        cells += [f"{np.mean(seconds[p]) / np.mean(seconds['kmeanskit']):.2f}" for p in peers]
         print(f"| {n} | {d} | {k} | " + " | ".join(cells) + " |", flush=True)
     return 0
 

@@ -157,7 +157,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     search_size : int, 'auto' or None, default='auto'
         Rows the seeding, the restarts and the breathing search run on; Lloyd then runs
         on every row from the centres they found, so the result is a Lloyd solution of
-        all the data. 'auto': every row up to ``max(50_000, 256 * n_clusters)`` rows, a
+        all the data. 'auto': every row up to ``max(20_000, 256 * n_clusters)`` rows, a
         uniform sample of that many above (256 per centroid is faiss's training budget;
         the floor keeps small clusters represented). An integer sets the sample's size;
         None uses every row. The sample is drawn from ``random_state`` among the rows of

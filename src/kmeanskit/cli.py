@@ -248,7 +248,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     metavar="ROWS",
     callback=lambda ctx, param, value: _parse_search_size(value),
     help="Rows the seeding, restarts and search run on before Lloyd on every row: auto "
-    "(every row up to max(50000, 256 k), a sample above), all, or a number.",
+    "(every row up to max(20000, 256 k), a sample above), all, or a number.",
 )
 @click.option(
     "--n-init",
