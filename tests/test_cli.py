@@ -91,6 +91,9 @@ def test_search_size_runs_the_search_on_a_sample(capsys, data):
     assert code == 0 and json.loads(out)["search_size"] == 300
     code, _, err = run(capsys, "fit", csv, "-k", 4, "--search-size", "many")
     assert code == 2 and "'many' is not auto, all or a number of rows" in err
+    code, _, err = run(capsys, "fit", csv, "-k", 4, "--columns", "x1,x2", "--mini-batch",
+                       "--search-size", 100)  # fmt: skip
+    assert code == 2 and "--search-size is the global search's" in err
 
 
 def test_scale_standard(capsys, tmp_path):

@@ -99,7 +99,16 @@ def test_kmeans_plusplus_seeding_identical_across_threads(dtype, d):
     X = _data(20_011, d, dtype, seed=3)
     # max_iter=1: the first record is the inertia of the seeds themselves
     fits = [
-        _fit(X, t, n_clusters=25, init="k-means++", n_init=3, max_iter=1, random_state=3)
+        _fit(
+            X,
+            t,
+            n_clusters=25,
+            init="k-means++",
+            n_init=3,
+            max_iter=1,
+            random_state=3,
+            search_size=None,
+        )  # fmt: skip
         for t in THREADS
     ]
     first = fits[0].history_.restarts
