@@ -160,3 +160,20 @@ def test_different_random_state_differs():
     init_inertias = {km.history_.restarts[0].init_inertia for km in fits}
     assert len(init_inertias) == 4
     assert len({km.cluster_centers_.tobytes() for km in fits}) == 4
+
+
+def test_group_sums_are_added_in_index_order():
+    """The in-memory pass adds its per-group partial sums left to right, as the Dask
+    and streaming backends do: values of very different magnitudes make any other
+    order give other bits."""
+    from kmeanskit._kernels.stats import sum_in_order
+
+    rng = np.random.default_rng(0)
+    parts = rng.normal(size=(64, 50)) * 10.0 ** rng.integers(-8, 9, size=(64, 50))
+    expected = parts[0].copy()
+    for row in parts[1:]:
+        expected += row
+    out = np.empty(50)
+    sum_in_order(parts, out)
+    assert out.tobytes() == expected.tobytes()
+    assert not np.array_equal(out, parts[::-1].sum(axis=0))  # the order does matter here

@@ -44,3 +44,18 @@ def column_variance(X: np.ndarray) -> np.ndarray:
     mean = partials.sum(axis=0) / n
     _chunk_column_sums(X, mean, partials)
     return partials.sum(axis=0) / n
+
+
+# No fastmath: the sum must run in index order, as a Python loop of ``+=`` would.
+@njit(cache=True)
+def sum_in_order(
+    parts,  # in (g, m) float64
+    out,  # out (m,) float64: parts[0] + parts[1] + ... in that order, element-wise
+):
+    """Element-wise sum of the rows of ``parts``, left to right (bit-identical to
+    ``total = parts[0].copy(); total += parts[1]; ...``), without a Python loop."""
+    for j in range(parts.shape[1]):
+        out[j] = parts[0, j]
+    for g in range(1, parts.shape[0]):
+        for j in range(parts.shape[1]):
+            out[j] += parts[g, j]

@@ -9,6 +9,7 @@ import numpy as np
 from kmeanskit._config import CHUNK_ROWS, n_groups_for, use_gemm_for
 from kmeanskit._kernels.assign import NO_BOUNDS, SET_BOUNDS, USE_BOUNDS, assign_pass
 from kmeanskit._kernels.distance import distances_to_assigned
+from kmeanskit._kernels.stats import sum_in_order
 from kmeanskit.backends import Step
 from kmeanskit.backends.bounds import (
     center_drift_other,
@@ -109,11 +110,9 @@ class LocalBackend:
         n = data.X.shape[0]
         if accumulate:
             # Groups are summed in index order: the result does not depend on threads.
-            total_sums = sums[0].copy()
-            total_weights = wsums[0].copy()
-            for g in range(1, sums.shape[0]):
-                total_sums += sums[g]
-                total_weights += wsums[g]
+            total_sums, total_weights = np.empty((k, d)), np.empty(k)
+            sum_in_order(sums.reshape(sums.shape[0], k * d), total_sums.reshape(k * d))
+            sum_in_order(wsums, total_weights)
         else:
             total_sums, total_weights = np.empty((k, d)), np.empty(k)
         return Step(
