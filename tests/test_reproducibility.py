@@ -177,3 +177,17 @@ def test_group_sums_are_added_in_index_order():
     sum_in_order(parts, out)
     assert out.tobytes() == expected.tobytes()
     assert not np.array_equal(out, parts[::-1].sum(axis=0))  # the order does matter here
+
+
+def test_row_groups_depend_on_the_shape_only_and_scale_with_the_data():
+    from kmeanskit._config import GROUP_SUMS_BUDGET, MAX_GROUPS, n_groups_for
+
+    assert n_groups_for(1000, 8, 2) == 4  # one group per chunk of rows at most
+    assert n_groups_for(10**6, 16, 16) == MAX_GROUPS
+    # k x d above what 16 MiB of partial sums allows: still several groups when the
+    # data is large, each group's sums at most an eighth of the data's float32 size.
+    k, d = 4096, 1024
+    assert n_groups_for(20_000, k, d) == 1
+    groups = n_groups_for(10**6, k, d)
+    assert groups == 10**6 * d * 4 // 8 // (8 * k * d) == 15
+    assert groups * 8 * k * d <= max(GROUP_SUMS_BUDGET, 10**6 * d * 4 // 8)

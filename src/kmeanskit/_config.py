@@ -25,7 +25,9 @@ CHUNK_ROWS = 256
 #: pass and the memory of its partial sums.
 MAX_GROUPS = 64
 
-#: Memory allowed for the per-group partial sums of one pass (bytes).
+#: Memory allowed for the per-group partial sums of one pass (bytes): this, or an eighth
+#: of the data's size as float32 if that is more, so that a large k x d still gets
+#: several groups (and threads) when the data is large enough to pay for them.
 GROUP_SUMS_BUDGET = 16 * 2**20
 
 
@@ -42,7 +44,8 @@ def n_groups_for(n_samples: int, n_clusters: int, n_features: int) -> int:
     """Number of row groups for a pass over ``n_samples`` rows (thread independent)."""
     n_chunks = max(1, -(-n_samples // CHUNK_ROWS))
     per_group = 8 * n_clusters * max(n_features, 1)
-    by_memory = max(1, GROUP_SUMS_BUDGET // per_group)
+    budget = max(GROUP_SUMS_BUDGET, n_samples * max(n_features, 1) * 4 // 8)
+    by_memory = max(1, budget // per_group)
     return int(min(n_chunks, MAX_GROUPS, by_memory))
 
 
