@@ -113,3 +113,24 @@ def test_auto_keeps_no_bounds_for_small_passes():
     X, _ = blobs(n=600, d=3, k=12, seed=6, cluster_std=2.5)
     km = KMeans(12, init="random", n_init=1, random_state=3, tol=0, search=None).fit(X)
     assert {r.algorithm for r in km.history_} == {"lloyd"}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_row_prefetch_is_only_a_hint(dtype):
+    """The bounded pass prefetches rows ahead (an LLVM intrinsic): it compiles for both
+    dtypes and any integer index, and reads and writes nothing."""
+    from numba import njit
+
+    from kmeanskit._kernels.prefetch import prefetch_row
+
+    @njit
+    def touch_every_row(X):
+        for i in range(X.shape[0]):
+            prefetch_row(X, i)
+            prefetch_row(X, np.int32(i))
+        return X.sum()
+
+    X = np.arange(40, dtype=dtype).reshape(10, 4)
+    before = X.copy()
+    assert touch_every_row(X) == before.sum()
+    np.testing.assert_array_equal(X, before)

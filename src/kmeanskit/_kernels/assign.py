@@ -34,6 +34,7 @@ from numba import njit, prange
 from kmeanskit._config import CHUNK_ROWS
 from kmeanskit._kernels import FASTMATH
 from kmeanskit._kernels.distance import sq_dist_rows
+from kmeanskit._kernels.prefetch import PREFETCH_BYTES, prefetch_row
 
 NO_BOUNDS, SET_BOUNDS, USE_BOUNDS = 0, 1, 2
 
@@ -167,6 +168,11 @@ def assign_pass(
         c_sq[j] = acc
         c_norm[j] = np.sqrt(acc64)
         c_sq_max = max(c_sq_max, acc64)
+    # Bounded passes prefetch their rows: their branchy per-row work hides the stream
+    # from the hardware prefetcher (measured 1.4-1.8x at d = 8-16; neutral at d = 2 and
+    # 64). Dense passes gained nothing measurable, and lost at d = 2.
+    prefetch = mode == USE_BOUNDS
+    ahead = max(1, PREFETCH_BYTES // max(d * X.itemsize, 1))
     # Scores: |c|^2 - 2 c.x from the GEMM's dots, or the direct tile as it is.
     if use_gemm:
         offset, scale = c_sq, X.dtype.type(-2)
@@ -196,6 +202,8 @@ def assign_pass(
             # 1. Rows whose bounds prove their label; the others are gathered.
             m = 0
             for i in range(start, stop):
+                if prefetch and i + ahead < n:
+                    prefetch_row(X, i + ahead)
                 if mode == USE_BOUNDS:
                     a = labels_prev[i]
                     u2 = sq_dist_rows(X, i, centers, a)
