@@ -1,15 +1,16 @@
-"""Software prefetch of a row, for loops whose work per row hides the memory stream.
+"""Software prefetch of rows, where the hardware prefetcher falls behind.
 
 A bounded pass (Hamerly) does a few dozen instructions per row with unpredictable
-branches between the loads, and the hardware prefetcher then falls behind: measured at
-1M x 16 float32, the pass spent a third of its time waiting for rows. Asking for the row
-4 KiB ahead made it 1.4x faster. The hint changes no result.
+branches between the loads: measured at 1M x 16 float32, the pass spent a third of its
+time waiting for rows, and asking for the row 4 KiB ahead made it 1.4x faster. The
+k-means++ gains pass visits a list of scattered rows: asking for the whole row four
+rows ahead saved 7%. The hints change no result.
 """
 
 from __future__ import annotations
 
 from llvmlite import ir
-from numba import types
+from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -23,20 +24,25 @@ _NAME = "llvm.prefetch.p0" if str(_I8_PTR) == "ptr" else "llvm.prefetch.p0i8"
 
 
 @intrinsic
-def prefetch_row(typingctx, X, i):
-    """Hint that row ``i`` of the 2-D array ``X`` will be read soon (no bounds check:
-    callers pass a valid row)."""
-    if not (isinstance(X, types.Array) and X.ndim == 2 and isinstance(i, types.Integer)):
+def prefetch_item(typingctx, X, i, j):
+    """Hint that ``X[i, j]`` (2-D ``X``) will be read soon. No bounds check: callers pass
+    a valid position."""
+    if not (
+        isinstance(X, types.Array)
+        and X.ndim == 2
+        and isinstance(i, types.Integer)
+        and isinstance(j, types.Integer)
+    ):
         return None
-    sig = types.void(X, i)
+    sig = types.void(X, i, j)
 
     def codegen(context, builder, signature, args):
         array_type = signature.args[0]
         array = context.make_array(array_type)(context, builder, args[0])
-        index = context.cast(builder, args[1], signature.args[1], types.intp)
-        zero = context.get_constant(types.intp, 0)
+        row = context.cast(builder, args[1], signature.args[1], types.intp)
+        column = context.cast(builder, args[2], signature.args[2], types.intp)
         pointer = cgutils.get_item_pointer(
-            context, builder, array_type, array, [index, zero], wraparound=False
+            context, builder, array_type, array, [row, column], wraparound=False
         )
         i32 = ir.IntType(32)
         function = cgutils.get_or_insert_function(
@@ -55,3 +61,19 @@ def prefetch_row(typingctx, X, i):
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+@njit(inline="always")
+def prefetch_row(X, i):
+    """Hint that row ``i`` of ``X`` will be read soon (its first cache line; the
+    hardware prefetcher follows a row once it is being read)."""
+    prefetch_item(X, i, 0)
+
+
+@njit(inline="always")
+def prefetch_whole_row(X, i):
+    """Hint that all of row ``i`` of ``X`` will be read soon: for rows visited out of
+    order (a list of scattered rows), where the hardware cannot guess the next one."""
+    step = max(1, 64 // X.itemsize)
+    for j in range(0, X.shape[1], step):
+        prefetch_item(X, i, j)

@@ -47,9 +47,13 @@ from numba import njit, prange
 from kmeanskit._config import CHUNK_ROWS
 from kmeanskit._kernels import FASTMATH
 from kmeanskit._kernels.distance import sq_dist_rows
+from kmeanskit._kernels.prefetch import prefetch_whole_row
 
 #: Bits of the candidate masks of improved rows; candidates from 63 on share the last bit.
 MASK_BITS = 64
+
+#: The gains pass prefetches the row this many kept rows ahead (they are scattered).
+_PREFETCH_AHEAD = 4
 
 #: The tiled estimates (``_estimate_tile``) are used for a chunk with at least this many
 #: rows left after the quick tests, when the host enables them (few features, float32).
@@ -286,6 +290,8 @@ def _gains_chunk(
     count = 0
     for r_ in range(m):
         i = rows[r_]
+        if r_ + _PREFETCH_AHEAD < m:
+            prefetch_whole_row(X, rows[r_ + _PREFETCH_AHEAD])
         a = owner[i]
         cl = closest[i]
         lim = slack * cl
