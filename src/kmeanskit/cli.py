@@ -1169,17 +1169,7 @@ def explore(
         server = ExplorerServer(store, port, n_clusters)
     except OSError as exc:
         raise click.UsageError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror})") from None
-    try:
-        serve(server, open_browser=not no_open)
-    except KeyboardInterrupt:
-        # The request threads ran numba's parallel kernels, and with oneTBB finalising
-        # the interpreter after that can deadlock in tbb::finalize (numba issue 10556:
-        # seen here as a CI run where Ctrl-C left the explorer hanging). Nothing is left
-        # to write, so leave at once with the usual message and exit code.
-        _err("error", "interrupted")
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(INTERRUPTED)
+    serve(server, open_browser=not no_open)
     return OK
 
 
