@@ -235,6 +235,10 @@ def test_cli_export_and_bad_data(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_cli_serves_until_ctrl_c_then_exits_130():
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen(
@@ -242,6 +246,9 @@ def test_cli_serves_until_ctrl_c_then_exits_130():
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # A terminal's Ctrl-C: the default SIGINT. An ignored SIGINT is inherited, and
+        # earlier tests (dask's process clusters) can leave pytest ignoring it.
+        preexec_fn=_default_sigint,
     )
     try:
         line = proc.stderr.readline()
