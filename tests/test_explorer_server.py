@@ -247,7 +247,7 @@ def test_cli_serves_until_ctrl_c_then_exits_130():
         text=True,
         env=env,
         # A terminal's Ctrl-C: the default SIGINT. An ignored SIGINT is inherited, and
-        # earlier tests (dask's process clusters) can leave pytest ignoring it.
+        # on cold CI runs pytest was found ignoring it by the time this test ran.
         preexec_fn=_default_sigint,
     )
     try:
