@@ -6,6 +6,7 @@ knows which one runs.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -222,18 +223,19 @@ def fit(
             best, search_records = search(backend, data, best, tol)
             if verbose:
                 print(f"Search: {len(search_records)} cycles, inertia {best.inertia:.6g}.")
+    history = FitHistory(restarts=restarts, best_restart=best_index, search=search_records)
+    return _fit_result(best, history)
+
+
+def _fit_result(run: RunResult, history: FitHistory) -> FitResult:
+    """The fit's result: ``run``'s centres and labels, ``history`` with its iterations."""
     return FitResult(
-        centers=best.centers,
-        labels=best.labels,
-        inertia=best.inertia,
-        n_iter=best.n_iter,
-        stop_reason=best.stop_reason,
-        history=FitHistory(
-            iterations=best.iterations,
-            restarts=restarts,
-            best_restart=best_index,
-            search=search_records,
-        ),
+        centers=run.centers,
+        labels=run.labels,
+        inertia=run.inertia,
+        n_iter=run.n_iter,
+        stop_reason=run.stop_reason,
+        history=dataclasses.replace(history, iterations=run.iterations),
     )
 
 
@@ -262,21 +264,8 @@ def lloyd_on_every_row(
         if verbose:
             print("Lloyd on every row from the centres found on the sample.")
         run = lloyd(backend, data, on_sample.centers, max_iter=max_iter, tol=tol, verbose=verbose)
-    history = on_sample.history
-    return FitResult(
-        centers=run.centers,
-        labels=run.labels,
-        inertia=run.inertia,
-        n_iter=run.n_iter,
-        stop_reason=run.stop_reason,
-        history=FitHistory(
-            iterations=run.iterations,
-            restarts=history.restarts,
-            best_restart=history.best_restart,
-            search=history.search,
-            search_size=int(on_sample.labels.shape[0]),
-        ),
-    )
+    sample_size = int(on_sample.labels.shape[0])
+    return _fit_result(run, dataclasses.replace(on_sample.history, search_size=sample_size))
 
 
 def predict(

@@ -57,10 +57,10 @@ _MIN_IMPROVEMENT = 1e-6
 #: ``max(AUTO_SEARCH_MIN_ROWS, AUTO_SEARCH_ROWS_PER_CLUSTER * k)`` rows and on a uniform
 #: sample of that many above; Lloyd then runs on every row. 256 rows per centroid is
 #: faiss's training budget; the floor keeps small clusters represented when k is small.
-#: Measured over 8 seeds (birch1; blobs of 100k rows; 200k rows in blobs whose sizes
-#: halve from one to the next, the smallest 0.05% of the rows): floors of 20k, 32k and
+#: ``benchmarks/bench_search_size.py`` (8 seeds on Birch1, on 100k-row blobs and on 200k
+#: rows in blobs whose sizes halve, the smallest 0.05% of the rows): floors of 20k, 32k and
 #: 50k rows and the search on every row all land within 0.3% of one another in mean
-#: inertia; the 20k floor was 2.7-8x faster than every row.
+#: inertia; the 20k floor was 2.4-8x faster than every row.
 AUTO_SEARCH_ROWS_PER_CLUSTER = 256
 AUTO_SEARCH_MIN_ROWS = 20_000
 

@@ -11,13 +11,15 @@ the host reduces them in the same order. Nothing here depends on where a group l
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from kmeanskit._config import CHUNK_ROWS, n_groups_for, use_gemm_for
 from kmeanskit._kernels.assign import NO_BOUNDS, USE_BOUNDS, assign_pass
 from kmeanskit._kernels.distance import distances_to_assigned, squared_distances
-from kmeanskit._kernels.stats import _chunk_column_sums
+from kmeanskit._kernels.stats import _chunk_column_sums, sum_in_order
+from kmeanskit.backends import Step
 from kmeanskit.backends.bounds import (
     center_drift_other,
     center_separation,
@@ -95,22 +97,28 @@ def group_pass(
     return labels, GroupStep(sums[0], wsums[0], inertia, int(changed.sum()), int(scored.sum()))
 
 
-def reduce_steps(steps: list[GroupStep]) -> tuple[np.ndarray, np.ndarray, float, int]:
-    """Sums, weights, inertia and changed count of a pass, reduced as ``LocalBackend``
-    reduces them: groups in index order, chunk inertias by one ``np.sum``."""
-    if not steps[0].sums.size:
-        k = steps[0].weights.shape[0]
-        return np.empty((k, 0)), np.empty(k), _inertia(steps), sum(s.changed for s in steps)
-    total_sums = steps[0].sums.copy()
-    total_weights = steps[0].weights.copy()
-    for s in steps[1:]:
-        total_sums += s.sums
-        total_weights += s.weights
-    return total_sums, total_weights, _inertia(steps), sum(s.changed for s in steps)
-
-
-def _inertia(steps: list[GroupStep]) -> float:
-    return float(np.sum(np.concatenate([s.inertia_chunks for s in steps])))
+def pass_step(steps: list[GroupStep], labels: Any, mode: int, n_samples: int) -> Step:
+    """The driver's ``Step`` for a pass made of these groups, reduced as ``LocalBackend``
+    reduces its own: group sums in index order (the same ``sum_in_order``), chunk
+    inertias by one ``np.sum``."""
+    k = steps[0].weights.shape[0]
+    if steps[0].sums.size:
+        d = steps[0].sums.shape[1]
+        sums, weights = np.empty((k, d)), np.empty(k)
+        sum_in_order(np.stack([s.sums.reshape(k * d) for s in steps]), sums.reshape(k * d))
+        sum_in_order(np.stack([s.weights for s in steps]), weights)
+    else:
+        sums, weights = np.empty((k, 0)), np.empty(k)
+    return Step(
+        sums=sums,
+        weights=weights,
+        inertia=float(np.sum(np.concatenate([s.inertia_chunks for s in steps]))),
+        n_changed=sum(s.changed for s in steps),
+        labels=labels,
+        algorithm="hamerly" if mode == USE_BOUNDS else "lloyd",
+        skipped=1.0 - sum(s.scored for s in steps) / max(1, n_samples),
+        final=mode != USE_BOUNDS,
+    )
 
 
 class BoundsPlan:

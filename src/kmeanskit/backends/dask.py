@@ -269,17 +269,7 @@ class DaskBackend:
         data.passes = list(dask.persist(*results))
         parts = dask.compute(*[delayed(_steps_of, pure=True)(r) for r in data.passes])
         steps = [s for part in parts for s in part]
-        sums, weights, inertia, changed = G.reduce_steps(steps)
-        return Step(
-            sums=sums,
-            weights=weights,
-            inertia=inertia,
-            n_changed=changed,
-            labels=self._labels_array(data),
-            algorithm="hamerly" if mode == USE_BOUNDS else "lloyd",
-            skipped=1.0 - sum(s.scored for s in steps) / max(1, data.n_samples),
-            final=mode != USE_BOUNDS,
-        )
+        return G.pass_step(steps, self._labels_array(data), mode, data.n_samples)
 
     def _labels_array(self, data: DaskData) -> Any:
         import dask.array as da

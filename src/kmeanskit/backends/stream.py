@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from kmeanskit._kernels.assign import NO_BOUNDS, USE_BOUNDS
+from kmeanskit._kernels.assign import NO_BOUNDS
 from kmeanskit.backends import Step
 from kmeanskit.backends import _groups as G
 from kmeanskit.backends.bounds import check_algorithm
@@ -257,17 +257,7 @@ class StreamBackend:
             data.labels[s:e] = labels
             steps.append(step)
         data.passes += 1
-        sums, weights, inertia, changed = G.reduce_steps(steps)
-        return Step(
-            sums=sums,
-            weights=weights,
-            inertia=inertia,
-            n_changed=changed,
-            labels=data.labels,
-            algorithm="hamerly" if mode == USE_BOUNDS else "lloyd",
-            skipped=1.0 - sum(s.scored for s in steps) / max(1, data.labels.shape[0]),
-            final=mode != USE_BOUNDS,
-        )
+        return G.pass_step(steps, data.labels, mode, data.labels.shape[0])
 
     def step(self, data: StreamData, centers: np.ndarray) -> Step:
         mode = data.plan.mode(data.labels.shape[0] * centers.shape[0] * centers.shape[1])
