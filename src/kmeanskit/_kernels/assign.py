@@ -43,21 +43,45 @@ _ROUND_DOWN = 1.0 - 2.0**-20
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _gather_shifted(X, rows, m, shift, use_gemm, x_g, x_t, x_sq):
+def _gather_shifted(X, rows, m, contiguous, shift, use_gemm, want_sq, x_g, x_t, x_sq):
     """Copy rows ``rows[:m]`` minus ``shift`` into ``x_g`` (row-major, for GEMM) or
-    ``x_t`` (transposed, for the direct loop); ``x_sq`` gets their squared norms."""
+    ``x_t`` (transposed, for the direct loop); with ``want_sq``, ``x_sq`` gets their
+    squared norms (the bounds' rounding slack: no other result depends on them).
+
+    ``contiguous``: the rows are ``rows[0], rows[0] + 1, ...`` (a whole chunk). The
+    transposed copy runs feature by feature, so its loop over rows vectorises: 2-4x
+    faster than row by row for a few features.
+    """
     d = X.shape[1]
-    for q in range(m):
-        i = rows[q]
-        acc = 0.0
+    if use_gemm:
+        for q in range(m):
+            i = rows[q]
+            for t in range(d):
+                x_g[q, t] = X[i, t] - shift[t]
+        if want_sq:
+            for q in range(m):
+                acc = 0.0
+                for t in range(d):
+                    acc += np.float64(x_g[q, t]) * np.float64(x_g[q, t])
+                x_sq[q] = acc
+        return
+    first = rows[0]
+    for t in range(d):
+        x_tt = x_t[t]
+        s_t = shift[t]
+        if contiguous:
+            for q in range(m):
+                x_tt[q] = X[first + q, t] - s_t
+        else:
+            for q in range(m):
+                x_tt[q] = X[rows[q], t] - s_t
+    if want_sq:
+        for q in range(m):
+            x_sq[q] = 0.0
         for t in range(d):
-            v = X[i, t] - shift[t]
-            if use_gemm:
-                x_g[q, t] = v
-            else:
-                x_t[t, q] = v
-            acc += np.float64(v) * np.float64(v)
-        x_sq[q] = acc
+            x_tt = x_t[t]
+            for q in range(m):
+                x_sq[q] += np.float64(x_tt[q]) * np.float64(x_tt[q])
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -221,7 +245,9 @@ def assign_pass(
                 m += 1
             # 2. Score the gathered rows against every centre.
             if m > 0:
-                _gather_shifted(X, rows, m, shift, use_gemm, x_g, x_t, x_sq)
+                contiguous = m == stop - start
+                want_sq = mode != NO_BOUNDS
+                _gather_shifted(X, rows, m, contiguous, shift, use_gemm, want_sq, x_g, x_t, x_sq)
                 tile = tile_buf[: k * m].reshape((k, m))
                 if use_gemm:
                     _gemm_dots(x_g, m, centers_s, tile)
@@ -241,17 +267,20 @@ def assign_pass(
                             second += x_sq[q]
                         slack = gamma * (x_sq[q] + c_sq_max)
                         lower[i] = _store_lower(np.sqrt(max(second - slack, 0.0)))
-            # 3. Labels, inertia and sums in row order, whichever rows were scored.
+            # 3. Labels, inertia and sums in row order, whichever rows were scored. The
+            #    inertia and the change count have loops of their own, which vectorise.
             inertia = 0.0
+            for i in range(start, stop):
+                inertia += np.float64(sample_weight[i]) * dist_r[i - start]
             changed = 0
             for i in range(start, stop):
                 label = label_r[i - start]
-                if label != labels_prev[i]:  # read before the write: they may alias
-                    changed += 1
-                labels[i] = label
-                w = np.float64(sample_weight[i])
-                inertia += w * dist_r[i - start]
-                if accumulate:
+                changed += np.int64(label != labels_prev[i])  # read before the write:
+                labels[i] = label  # they may alias
+            if accumulate:
+                for i in range(start, stop):
+                    label = label_r[i - start]
+                    w = np.float64(sample_weight[i])
                     group_wsums[label] += w
                     for t in range(d):
                         group_sums[label, t] += w * X[i, t]
