@@ -118,14 +118,13 @@ def _argmin_columns(tile, m, offset, scale, best, best_val, second_val, with_sec
     for j in range(1, tile.shape[0]):
         off = offset[j]
         if with_second:
+            # Without branches, so it vectorises: which centre wins is unpredictable.
             for q in range(m):
                 v = off + scale * tile[j, q]
-                if v < best_val[q]:
-                    second_val[q] = best_val[q]
-                    best_val[q] = v
-                    best[q] = j
-                elif v < second_val[q]:
-                    second_val[q] = v
+                b = best_val[q]
+                second_val[q] = min(second_val[q], max(v, b))
+                best[q] = j if v < b else best[q]
+                best_val[q] = min(v, b)
         else:
             for q in range(m):
                 v = off + scale * tile[j, q]
@@ -136,10 +135,11 @@ def _argmin_columns(tile, m, offset, scale, best, best_val, second_val, with_sec
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def _store_lower(value):
-    """A float32 lower bound not above ``value`` (0 when the bound is negative)."""
-    if value <= 0.0:
-        return np.float32(0.0)
-    return np.float32(value * _ROUND_DOWN)
+    """A float32 lower bound not above ``value`` (0 when the bound is negative).
+
+    Without a branch: decayed bounds fall on either side of 0 unpredictably, and the
+    mispredictions cost more than the rest of a kept row's work."""
+    return np.float32(max(value, 0.0) * _ROUND_DOWN)
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
