@@ -59,6 +59,8 @@ GRIDS: dict[str, list[tuple[int, int, int]]] = {
 PEERS = ("sklearn", "sklearnex", "faiss")
 INIT_SEED = 12345  # rng of the k rows of X used as initial centres, for every library
 E2E_TOL, E2E_MAX_ITER = 1e-4, 300
+#: scikit-learn's elkan keeps n x k float64 lower bounds: not run where they exceed this.
+ELKAN_MAX_BYTES = 4 * 2**30
 
 
 @dataclass
@@ -251,8 +253,16 @@ def bench_row(
     is32 = np.dtype(dtype) == np.float32
 
     contenders = ["kmeanskit lloyd", "kmeanskit auto"]
+    notes: list[str] = []
     if "sklearn" in peers:
-        contenders += ["sklearn lloyd", "sklearn elkan"]
+        contenders.append("sklearn lloyd")
+        if n * k * 8 <= ELKAN_MAX_BYTES:
+            contenders.append("sklearn elkan")
+        else:
+            notes.append(
+                f"{label}: sklearn elkan not run: its n x k float64 bounds alone take "
+                f"{n * k * 8 / 2**30:.0f} GiB."
+            )
     if "sklearnex" in peers:
         contenders.append("sklearnex")
     if "faiss" in peers and is32:
@@ -277,6 +287,8 @@ def bench_row(
 
     # End to end to convergence, same init.
     e2e_names = ["kmeanskit auto"] + [c for c in ("sklearn lloyd",) if c in contenders]
+    if args.no_e2e:
+        e2e_names = []
     e2e: dict[str, list[Run]] = {name: [] for name in e2e_names}
     for r in range(args.repeats):
         for name in e2e:
@@ -285,7 +297,6 @@ def bench_row(
     e2e_best = {name: best(runs) for name, runs in e2e.items()}
     e2e_inertia = {name: inertia64(X, run.centers) for name, run in e2e_best.items()}
 
-    notes: list[str] = []
     short = [name for name, run in fixed_best.items() if run.n_iter != iters]
     if short:
         notes.append(
@@ -307,10 +318,11 @@ def bench_row(
                 + ("; faiss splits large clusters instead)" if name == "faiss" else ")")
             )
 
-    sk = "sklearn lloyd" in e2e_best
+    ours = "kmeanskit auto" in e2e_best
+    sk = ours and "sklearn lloyd" in e2e_best
     data_mib = X.nbytes / 2**20
     mem = {name: max(r.peak_mib for r in runs) for name, runs in fixed.items()}
-    mem_e2e = max(r.peak_mib for r in e2e["kmeanskit auto"])
+    mem_e2e = max((r.peak_mib for r in e2e.get("kmeanskit auto", [])), default=0.0)
     cells = [
         fmt_n(n),
         str(d),
@@ -325,12 +337,12 @@ def bench_row(
             if fastest_peer
             else "-"
         ),
-        fmt_s(e2e_best["kmeanskit auto"].wall),
+        fmt_s(e2e_best["kmeanskit auto"].wall) if ours else "-",
         fmt_s(e2e_best["sklearn lloyd"].wall) if sk else "-",
         fmt_ratio(e2e_best["sklearn lloyd"].wall, e2e_best["kmeanskit auto"].wall) if sk else "-",
         f"{e2e_best['kmeanskit auto'].n_iter}/{e2e_best['sklearn lloyd'].n_iter}"
         if sk
-        else str(e2e_best["kmeanskit auto"].n_iter),
+        else (str(e2e_best["kmeanskit auto"].n_iter) if ours else "-"),
         f"{e2e_inertia['kmeanskit auto'] / e2e_inertia['sklearn lloyd']:.6f}" if sk else "-",
         f"{data_mib:.0f}",
         f"{max(mem_e2e, mem['kmeanskit lloyd'], mem['kmeanskit auto']):.0f}",
@@ -376,6 +388,12 @@ def markdown_table(rows: list[list[str]]) -> list[str]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grid", choices=sorted(GRIDS), default="quick")
+    parser.add_argument(
+        "--rows", default=None, help="instead of --grid, e.g. 100000x2x8,1000000x16x16 (n x d x k)"
+    )
+    parser.add_argument(
+        "--no-e2e", action="store_true", help="per-iteration times only (skip the runs to tol)"
+    )
     parser.add_argument("--dtypes", default="float32,float64", help="comma separated")
     parser.add_argument("--repeats", type=int, default=3, help="best of this many timed runs")
     parser.add_argument("--iters", type=int, default=10, help="Lloyd iterations per timed run")
@@ -394,6 +412,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = set(args.peers) - set(PEERS)
     if unknown:
         parser.error(f"unknown peers {sorted(unknown)}; choose from {PEERS}")
+    args.grid_rows = GRIDS[args.grid]
+    if args.rows:
+        try:
+            args.grid_rows = [
+                tuple(int(v) for v in row.lower().split("x")) for row in args.rows.split(",")
+            ]
+        except ValueError:
+            parser.error("--rows takes n x d x k triples, e.g. 100000x2x8,1000000x16x16")
+        if any(len(row) != 3 or min(row) < 1 for row in args.grid_rows):
+            parser.error("--rows takes n x d x k triples of positive integers")
     if args.repeats < 1 or args.iters < 1 or args.threads < 1:
         parser.error("--repeats, --iters and --threads must be >= 1")
     return args
@@ -435,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
         for dtype in args.dtypes:
             name = np.dtype(dtype).name
             rows, notes = [], []
-            for n, d, k in GRIDS[args.grid]:
+            for n, d, k in args.grid_rows:
                 log(f"{name} n={n} d={d} k={k}")
                 cells, row_notes = bench_row(n, d, k, dtype, args, peers)
                 rows.append(cells)

@@ -36,6 +36,26 @@ def test_hamerly_is_bit_identical_to_lloyd(n, d, k, dtype):
 
 
 @pytest.mark.parametrize("n, d, k", SHAPES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("max_iter, tol", [(3, 0.0), (300, 1e-3)])
+def test_final_labels_are_those_of_predict(n, d, k, dtype, max_iter, tol):
+    """A fit that stops on max_iter or tol ends with a labels pass; with bounds and direct
+    scores that pass skips rows, and still gives predict's labels and inertia bit for bit."""
+    X, _ = blobs(n=n, d=d, k=k, dtype=dtype, seed=d + 2, cluster_std=2.0)
+    init = X[np.random.RandomState(3).choice(n, k, replace=False)]
+    ref = None
+    for algorithm in ("lloyd", "hamerly", "auto"):
+        km = KMeans(k, init=init, algorithm=algorithm, tol=tol, max_iter=max_iter).fit(X)
+        assert km.stop_reason_ != "no_change" or max_iter == 300
+        np.testing.assert_array_equal(km.labels_, km.predict(X), err_msg=algorithm)
+        assert km.inertia_ == -km.score(X), algorithm
+        if ref is None:
+            ref = km
+        np.testing.assert_array_equal(km.labels_, ref.labels_, err_msg=algorithm)
+        assert km.inertia_ == ref.inertia_, algorithm
+
+
+@pytest.mark.parametrize("n, d, k", SHAPES)
 def test_hamerly_matches_the_naive_lloyd(n, d, k):
     X, _ = blobs(n=n, d=d, k=k, seed=d + 1, cluster_std=2.0)
     init = X[np.random.RandomState(2).choice(n, k, replace=False)]

@@ -137,7 +137,13 @@ class LocalBackend:
         return step
 
     def labels(self, data: LocalData, centers: np.ndarray) -> tuple[np.ndarray, float]:
-        step = self._pass(data, centers, accumulate=False, mode=NO_BOUNDS)
+        # With direct scores a row's score does not depend on which rows are scored with
+        # it, so the bounds give the dense pass's labels (those of `predict`) bit for bit
+        # and skip most rows. A GEMM may round a gathered row otherwise: score them all.
+        bounded = not data.use_gemm and data.bound_centers is not None
+        step = self._pass(
+            data, centers, accumulate=False, mode=USE_BOUNDS if bounded else NO_BOUNDS
+        )
         return step.labels, step.inertia
 
     def cluster_costs(self, data: LocalData, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
