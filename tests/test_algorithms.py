@@ -154,3 +154,33 @@ def test_row_prefetch_is_only_a_hint(dtype):
     before = X.copy()
     assert touch_every_row(X) == before.sum()
     np.testing.assert_array_equal(X, before)
+
+
+def test_bounded_labels_pass_rescores_a_chunk_with_a_near_tie():
+    """Rows the bounds cannot place are scored by a GEMM over fewer rows than the dense
+    pass uses; where two scores are within rounding of each other, the whole chunk is
+    scored as the dense pass scores it, so the labels are predict's."""
+    from kmeanskit._config import CHUNK_ROWS
+    from kmeanskit.backends.local import LocalBackend
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(8 * CHUNK_ROWS, 12)).astype(np.float32)
+    tied = [3 * CHUNK_ROWS + 5, 3 * CHUNK_ROWS + 77]
+    X[tied, 0] = 0.0  # exactly as far from centre 0 as from centre 1
+    C = np.zeros((4, 12), dtype=np.float32)
+    C[0, 0], C[1, 0], C[2, 1], C[3, 1] = 2.0, -2.0, 30.0, -30.0
+    weights = np.ones(X.shape[0], dtype=np.float32)
+
+    bounded = LocalBackend("hamerly")
+    data = bounded.prepare(X, weights, 4)
+    bounded.begin(data)
+    bounded.step(data, C)  # scores every row, sets the bounds
+    labels, inertia = bounded.labels(data, C)  # uses them
+    dense = LocalBackend("lloyd")
+    ref_labels, ref_inertia = dense.labels(dense.prepare(X, weights, 4), C)
+
+    np.testing.assert_array_equal(labels, ref_labels)
+    assert inertia == ref_inertia
+    assert list(labels[tied]) == [0, 0]  # ties go to the lowest index
+    assert data.scored_chunks[3] == CHUNK_ROWS  # the chunk with the ties, whole
+    assert data.scored_chunks.sum() < X.shape[0] // 2  # the bounds skipped most rows

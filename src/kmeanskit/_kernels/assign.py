@@ -19,7 +19,11 @@ with ``mode=2`` a row keeps its label without being scored when a lower bound on
 distance to every other centre beats its exact distance to its own centre by more
 than the scores' rounding error, so the label is the one the dense pass would give.
 Only the other rows are gathered and scored. ``mode=1`` scores every row and sets the
-bounds; ``mode=0`` scores every row and keeps no bounds.
+bounds; ``mode=0`` scores every row and keeps no bounds. A direct score does not depend
+on the rows scored with it; a GEMM over a gathered subset may round a near tie otherwise
+than the dense pass's GEMM over the whole chunk. With ``dense_labels`` (the final labels
+pass of a fit) a chunk whose gathered rows hold such a near tie is scored whole, as the
+dense pass scores it, so the labels are ``predict``'s bit for bit.
 
 Either way the squared distance to the chosen centre is recomputed exactly,
 ``sum((x - c)^2)`` in float64, for every row, so inertia is an honest sum of squared
@@ -134,6 +138,41 @@ def _argmin_columns(tile, m, offset, scale, best, best_val, second_val, with_sec
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
+def _score_rows(
+    X, rows, m, contiguous, shift, use_gemm, with_second, centers_s, offset, scale, x_g,
+    x_t, x_sq, tile_buf, best, best_val, second_val,
+):  # fmt: skip
+    """Nearest (and second-nearest) centre of rows ``rows[:m]`` by their scores."""
+    k = centers_s.shape[0]
+    _gather_shifted(X, rows, m, contiguous, shift, use_gemm, with_second, x_g, x_t, x_sq)
+    tile = tile_buf[: k * m].reshape((k, m))
+    if use_gemm:
+        _gemm_dots(x_g, m, centers_s, tile)
+    else:
+        _direct_scores(x_t, m, centers_s, tile)
+    _argmin_columns(tile, m, offset, scale, best, best_val, second_val, with_second)
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _near_tie(m, best_val, second_val, x_sq, d, u, c_norm_max, c_sq_max):
+    """Whether some row's two best GEMM scores are so close that a GEMM over other rows
+    (another summation order) might order them otherwise.
+
+    A score ``fl(|c|^2 - 2 fl(c.x))`` differs between two GEMMs by at most
+    ``4 d u |c||x| + 2 u (|c|^2 + 2 |c||x|)`` (``u`` the unit roundoff: any order of a
+    d-term dot product errs by at most ``d u |c||x|``, and the subtraction rounds once);
+    the gap must exceed that for both scores, with a factor 2 to spare.
+    """
+    per_norm = 4.0 * u * (4 * d + 4) * c_norm_max
+    fixed = 8.0 * u * c_sq_max
+    tie = False
+    for q in range(m):
+        gap = np.float64(second_val[q]) - np.float64(best_val[q])
+        tie |= gap <= per_norm * np.sqrt(x_sq[q]) + fixed
+    return tie
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def _store_lower(value):
     """A float32 lower bound not above ``value`` (0 when the bound is negative).
 
@@ -151,6 +190,7 @@ def assign_pass(
     use_gemm,  # in bool
     accumulate,  # in bool: also fill sums / wsums (the M-step partials)
     mode,  # in int: NO_BOUNDS, SET_BOUNDS or USE_BOUNDS
+    dense_labels,  # in bool: USE_BOUNDS gives the dense pass's labels bit for bit (GEMM)
     gamma,  # in float: relative rounding error allowed for a score difference
     drift_other,  # in (k,) float64: most any *other* centre moved since the last pass
     separation,  # in (k,) float64: lower bound on the distance to the nearest other centre
@@ -192,6 +232,8 @@ def assign_pass(
         c_sq[j] = acc
         c_norm[j] = np.sqrt(acc64)
         c_sq_max = max(c_sq_max, acc64)
+    c_norm_max = np.sqrt(c_sq_max)
+    unit = np.finfo(X.dtype).eps / 2  # unit roundoff
     # Bounded passes prefetch their rows: their branchy per-row work hides the stream
     # from the hardware prefetcher (measured 1.4-1.8x at d = 8-16; neutral at d = 2 and
     # 64). Dense passes gained nothing measurable, and lost at d = 2.
@@ -245,17 +287,26 @@ def assign_pass(
                 m += 1
             # 2. Score the gathered rows against every centre.
             if m > 0:
-                contiguous = m == stop - start
-                want_sq = mode != NO_BOUNDS
-                _gather_shifted(X, rows, m, contiguous, shift, use_gemm, want_sq, x_g, x_t, x_sq)
-                tile = tile_buf[: k * m].reshape((k, m))
-                if use_gemm:
-                    _gemm_dots(x_g, m, centers_s, tile)
-                else:
-                    _direct_scores(x_t, m, centers_s, tile)
-                _argmin_columns(
-                    tile, m, offset, scale, best_q, best_val, second_val, mode != NO_BOUNDS
-                )
+                _score_rows(
+                    X, rows, m, m == stop - start, shift, use_gemm, mode != NO_BOUNDS,
+                    centers_s, offset, scale, x_g, x_t, x_sq, tile_buf, best_q, best_val,
+                    second_val,
+                )  # fmt: skip
+                if (
+                    dense_labels
+                    and use_gemm
+                    and m < stop - start
+                    and _near_tie(m, best_val, second_val, x_sq, d, unit, c_norm_max, c_sq_max)
+                ):
+                    # A GEMM over other rows may round a near tie the other way: score
+                    # the whole chunk as the dense pass does, so the labels are its own.
+                    m = stop - start
+                    for q in range(m):
+                        rows[q] = start + q
+                    _score_rows(
+                        X, rows, m, True, shift, use_gemm, True, centers_s, offset, scale,
+                        x_g, x_t, x_sq, tile_buf, best_q, best_val, second_val,
+                    )  # fmt: skip
                 for q in range(m):
                     i = rows[q]
                     label = best_q[q]

@@ -90,7 +90,7 @@ def group_pass(
     changed = np.empty(n_chunks, dtype=np.int64)
     scored = np.empty(n_chunks, dtype=np.int64)
     assign_pass(
-        X, sample_weight, centers, labels_prev, use_gemm_for(d, k), accumulate, mode,
+        X, sample_weight, centers, labels_prev, use_gemm_for(d, k), accumulate, mode, False,
         score_gamma(X.dtype, d), drift_other, separation, lower, labels, sums, wsums,
         inertia, changed, scored,
     )  # fmt: skip

@@ -70,7 +70,14 @@ class LocalBackend:
         data.bound_centers = None
         data.changed_fraction = 1.0
 
-    def _pass(self, data: LocalData, centers: np.ndarray, accumulate: bool, mode: int) -> Step:
+    def _pass(
+        self,
+        data: LocalData,
+        centers: np.ndarray,
+        accumulate: bool,
+        mode: int,
+        dense_labels: bool = False,
+    ) -> Step:
         centers = np.ascontiguousarray(centers, dtype=data.X.dtype)
         k, d = centers.shape
         no_k = np.empty(0)
@@ -96,6 +103,7 @@ class LocalBackend:
             data.use_gemm,
             accumulate,
             mode,
+            dense_labels,
             score_gamma(data.X.dtype, d),
             drift_other,
             separation,
@@ -138,13 +146,12 @@ class LocalBackend:
         return step
 
     def labels(self, data: LocalData, centers: np.ndarray) -> tuple[np.ndarray, float]:
-        # With direct scores a row's score does not depend on which rows are scored with
-        # it, so the bounds give the dense pass's labels (those of `predict`) bit for bit
-        # and skip most rows. A GEMM may round a gathered row otherwise: score them all.
-        bounded = not data.use_gemm and data.bound_centers is not None
-        step = self._pass(
-            data, centers, accumulate=False, mode=USE_BOUNDS if bounded else NO_BOUNDS
-        )
+        # The bounds skip the rows whose label they prove; the other rows get the dense
+        # pass's labels (`predict`'s) bit for bit: direct scores do not depend on which
+        # rows are scored together, and the assignment kernel rescores a whole chunk as
+        # the dense pass does wherever a GEMM over fewer rows finds a near tie.
+        mode = NO_BOUNDS if data.bound_centers is None else USE_BOUNDS
+        step = self._pass(data, centers, accumulate=False, mode=mode, dense_labels=True)
         return step.labels, step.inertia
 
     def cluster_costs(self, data: LocalData, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
