@@ -49,3 +49,33 @@ def distances_to_assigned(
     for c in prange(n_chunks):
         for i in range(c * CHUNK_ROWS, min((c + 1) * CHUNK_ROWS, n)):
             out[i] = np.float64(sample_weight[i]) * sq_dist_rows(X, i, centers, labels[i])
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def cluster_costs(
+    X,  # in (n, d)
+    sample_weight,  # in (n,)
+    centers,  # in (k, d)
+    labels,  # in (n,) int32
+    second,  # in (n,) float32: a lower bound of each row's distance to its second centre
+    error,  # out (n_groups, k) float64: sum of w d(x, c)^2 over the rows of each centre
+    utility,  # out (n_groups, k) float64: sum of w max(0, second^2 - d(x, c)^2) likewise
+):
+    """Per fixed group of chunks, each centre's error and the error its removal would
+    add at least (its rows move to their second centre); the caller adds the groups in
+    index order."""
+    n = X.shape[0]
+    n_groups, k = error.shape
+    n_chunks = (n + CHUNK_ROWS - 1) // CHUNK_ROWS
+    for g in prange(n_groups):
+        for j in range(k):
+            error[g, j] = 0.0
+            utility[g, j] = 0.0
+        start = (g * n_chunks // n_groups) * CHUNK_ROWS
+        stop = min(((g + 1) * n_chunks // n_groups) * CHUNK_ROWS, n)
+        for i in range(start, stop):
+            w = np.float64(sample_weight[i])
+            own = w * sq_dist_rows(X, i, centers, labels[i])
+            s = np.float64(second[i])
+            error[g, labels[i]] += own
+            utility[g, labels[i]] += max(w * (s * s) - own, 0.0)

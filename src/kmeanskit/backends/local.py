@@ -8,7 +8,7 @@ import numpy as np
 
 from kmeanskit._config import CHUNK_ROWS, n_groups_for, use_gemm_for
 from kmeanskit._kernels.assign import NO_BOUNDS, SET_BOUNDS, USE_BOUNDS, assign_pass
-from kmeanskit._kernels.distance import distances_to_assigned
+from kmeanskit._kernels.distance import cluster_costs, distances_to_assigned
 from kmeanskit._kernels.stats import sum_in_order
 from kmeanskit.backends import Step
 from kmeanskit.backends._groups import top_rows
@@ -160,13 +160,13 @@ class LocalBackend:
         self._pass(data, centers, accumulate=False, mode=SET_BOUNDS)
         centers = np.ascontiguousarray(centers, dtype=data.X.dtype)
         k = centers.shape[0]
-        dist = np.empty(data.X.shape[0])
-        distances_to_assigned(data.X, data.sample_weight, centers, data.labels, dist)
-        second = data.sample_weight * np.square(data.lower.astype(np.float64))
-        error = np.bincount(data.labels, weights=dist, minlength=k)
-        utility = np.bincount(data.labels, weights=np.maximum(second - dist, 0.0), minlength=k)
+        error, utility = np.empty((data.n_groups, k)), np.empty((data.n_groups, k))
+        cluster_costs(data.X, data.sample_weight, centers, data.labels, data.lower, error, utility)
+        total_error, total_utility = np.empty(k), np.empty(k)
+        sum_in_order(error, total_error)  # groups in index order: thread independent
+        sum_in_order(utility, total_utility)
         data.bound_centers = None  # the next run starts from other centres
-        return error, utility
+        return total_error, total_utility
 
     def farthest(self, data: LocalData, centers: np.ndarray, m: int) -> np.ndarray:
         dist = np.empty(data.X.shape[0])
