@@ -276,11 +276,11 @@ def assign_pass(
                     u = np.sqrt(u2)
                     low = np.float64(lower[i]) - drift_other[a]
                     bound = max(low, separation[a] - u)
+                    dist_r[i - start] = u2  # kept below if the row keeps its label
                     if bound > u:
                         x_norm = u + c_norm[a]
                         if (bound - u) * (bound + u) > gamma * (x_norm * x_norm + c_sq_max):
                             label_r[i - start] = a
-                            dist_r[i - start] = u2
                             lower[i] = _store_lower(low)
                             continue
                 rows[m] = i
@@ -311,7 +311,8 @@ def assign_pass(
                     i = rows[q]
                     label = best_q[q]
                     label_r[i - start] = label
-                    dist_r[i - start] = sq_dist_rows(X, i, centers, label)
+                    if mode != USE_BOUNDS or label != labels_prev[i]:
+                        dist_r[i - start] = sq_dist_rows(X, i, centers, label)
                     if mode != NO_BOUNDS:
                         second = np.float64(second_val[q])
                         if use_gemm:
