@@ -45,6 +45,11 @@ NO_BOUNDS, SET_BOUNDS, USE_BOUNDS = 0, 1, 2
 #: Stored lower bounds are float32, rounded down by this factor so they stay bounds.
 _ROUND_DOWN = 1.0 - 2.0**-20
 
+#: A bounded pass scores the rows its bounds cannot place a GEMM's worth at a time,
+#: gathered from up to this many consecutive chunks: a GEMM and an argmin per chunk of a
+#: few rows each cost more than the rows themselves.
+BATCH_CHUNKS = 8
+
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def _gather_shifted(X, rows, m, contiguous, shift, use_gemm, want_sq, x_g, x_t, x_sq):
@@ -154,9 +159,12 @@ def _score_rows(
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _near_tie(m, best_val, second_val, x_sq, d, u, c_norm_max, c_sq_max):
-    """Whether some row's two best GEMM scores are so close that a GEMM over other rows
-    (another summation order) might order them otherwise.
+def _mark_near_ties(
+    rows, m, best_val, second_val, x_sq, d, u, c_norm_max, c_sq_max, b_start, rescore
+):  # fmt: skip
+    """Mark (in ``rescore``, by chunk of the batch) the chunks of the rows whose two best
+    GEMM scores are so close that a GEMM over other rows (another summation order)
+    might order them otherwise.
 
     A score ``fl(|c|^2 - 2 fl(c.x))`` differs between two GEMMs by at most
     ``4 d u |c||x| + 2 u (|c|^2 + 2 |c||x|)`` (``u`` the unit roundoff: any order of a
@@ -165,11 +173,31 @@ def _near_tie(m, best_val, second_val, x_sq, d, u, c_norm_max, c_sq_max):
     """
     per_norm = 4.0 * u * (4 * d + 4) * c_norm_max
     fixed = 8.0 * u * c_sq_max
-    tie = False
     for q in range(m):
         gap = np.float64(second_val[q]) - np.float64(best_val[q])
-        tie |= gap <= per_norm * np.sqrt(x_sq[q]) + fixed
-    return tie
+        if gap <= per_norm * np.sqrt(x_sq[q]) + fixed:
+            rescore[rows[q] // CHUNK_ROWS - b_start] = True
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _take_scores(
+    X, centers, rows, m, best, second_val, x_sq, labels_prev, mode, use_gemm, gamma,
+    c_sq_max, lower, label_r, dist_r, first_row,
+):  # fmt: skip
+    """Labels, exact distances and (with bounds) new lower bounds of the scored rows."""
+    for q in range(m):
+        i = rows[q]
+        label = best[q]
+        label_r[i - first_row] = label
+        # A bounded pass computed the distance to the previous centre already.
+        if mode != USE_BOUNDS or label != labels_prev[i]:
+            dist_r[i - first_row] = sq_dist_rows(X, i, centers, label)
+        if mode != NO_BOUNDS:
+            second = np.float64(second_val[q])
+            if use_gemm:
+                second += x_sq[q]
+            slack = gamma * (x_sq[q] + c_sq_max)
+            lower[i] = _store_lower(np.sqrt(max(second - slack, 0.0)))
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -252,93 +280,118 @@ def assign_pass(
         x_g = np.empty((CHUNK_ROWS if use_gemm else 0, d), dtype=X.dtype)
         x_t = np.empty((0 if use_gemm else d, CHUNK_ROWS), dtype=X.dtype)
         x_sq = np.empty(CHUNK_ROWS)
-        rows = np.empty(CHUNK_ROWS, dtype=np.int64)
         best_q = np.empty(CHUNK_ROWS, dtype=np.int32)
         best_val = np.empty(CHUNK_ROWS, dtype=X.dtype)
         second_val = np.empty(CHUNK_ROWS, dtype=X.dtype)
-        label_r = np.empty(CHUNK_ROWS, dtype=np.int32)
-        dist_r = np.empty(CHUNK_ROWS)
+        # A batch: up to BATCH_CHUNKS consecutive chunks whose gathered rows are scored
+        # together (slot of row i: i - first row of the batch).
+        rows = np.empty(BATCH_CHUNKS * CHUNK_ROWS, dtype=np.int64)
+        label_r = np.empty(BATCH_CHUNKS * CHUNK_ROWS, dtype=np.int32)
+        dist_r = np.empty(BATCH_CHUNKS * CHUNK_ROWS)
+        gathered = np.empty(BATCH_CHUNKS, dtype=np.int64)
+        rescore = np.zeros(BATCH_CHUNKS, dtype=np.bool_)
+        rows_c = np.empty(CHUNK_ROWS, dtype=np.int64)
         # Group-private accumulators (copied out at the end): writing straight into
         # neighbouring slices of `sums` from several threads would share cache lines.
         group_sums = np.zeros((k if accumulate else 0, d))
         group_wsums = np.zeros(k if accumulate else 0)
-        for c in range(c_start, c_stop):
-            start = c * CHUNK_ROWS
-            stop = min(start + CHUNK_ROWS, n)
-            # 1. Rows whose bounds prove their label; the others are gathered.
+        c = c_start
+        while c < c_stop:
+            b_start = c
+            first_row = b_start * CHUNK_ROWS
             m = 0
-            for i in range(start, stop):
-                if prefetch and i + ahead < n:
-                    prefetch_row(X, i + ahead)
-                if mode == USE_BOUNDS:
-                    a = labels_prev[i]
-                    u2 = sq_dist_rows(X, i, centers, a)
-                    u = np.sqrt(u2)
-                    low = np.float64(lower[i]) - drift_other[a]
-                    bound = max(low, separation[a] - u)
-                    dist_r[i - start] = u2  # kept below if the row keeps its label
-                    if bound > u:
-                        x_norm = u + c_norm[a]
-                        if (bound - u) * (bound + u) > gamma * (x_norm * x_norm + c_sq_max):
-                            label_r[i - start] = a
-                            lower[i] = _store_lower(low)
-                            continue
-                rows[m] = i
-                m += 1
-            # 2. Score the gathered rows against every centre.
-            if m > 0:
-                _score_rows(
-                    X, rows, m, m == stop - start, shift, use_gemm, mode != NO_BOUNDS,
-                    centers_s, offset, scale, x_g, x_t, x_sq, tile_buf, best_q, best_val,
-                    second_val,
-                )  # fmt: skip
-                if (
-                    dense_labels
-                    and use_gemm
-                    and m < stop - start
-                    and _near_tie(m, best_val, second_val, x_sq, d, unit, c_norm_max, c_sq_max)
-                ):
-                    # A GEMM over other rows may round a near tie the other way: score
-                    # the whole chunk as the dense pass does, so the labels are its own.
-                    m = stop - start
-                    for q in range(m):
-                        rows[q] = start + q
-                    _score_rows(
-                        X, rows, m, True, shift, use_gemm, True, centers_s, offset, scale,
-                        x_g, x_t, x_sq, tile_buf, best_q, best_val, second_val,
-                    )  # fmt: skip
-                for q in range(m):
-                    i = rows[q]
-                    label = best_q[q]
-                    label_r[i - start] = label
-                    if mode != USE_BOUNDS or label != labels_prev[i]:
-                        dist_r[i - start] = sq_dist_rows(X, i, centers, label)
-                    if mode != NO_BOUNDS:
-                        second = np.float64(second_val[q])
-                        if use_gemm:
-                            second += x_sq[q]
-                        slack = gamma * (x_sq[q] + c_sq_max)
-                        lower[i] = _store_lower(np.sqrt(max(second - slack, 0.0)))
-            # 3. Labels, inertia and sums in row order, whichever rows were scored. The
-            #    inertia and the change count have loops of their own, which vectorise.
-            inertia = 0.0
-            for i in range(start, stop):
-                inertia += np.float64(sample_weight[i]) * dist_r[i - start]
-            changed = 0
-            for i in range(start, stop):
-                label = label_r[i - start]
-                changed += np.int64(label != labels_prev[i])  # read before the write:
-                labels[i] = label  # they may alias
-            if accumulate:
+            # 1. Rows whose bounds prove their label; the others are gathered, chunk
+            #    after chunk until a GEMM's worth (dense passes: one chunk each).
+            while c < c_stop and c - b_start < BATCH_CHUNKS and m < CHUNK_ROWS:
+                start = c * CHUNK_ROWS
+                stop = min(start + CHUNK_ROWS, n)
+                m_before = m
                 for i in range(start, stop):
-                    label = label_r[i - start]
-                    w = np.float64(sample_weight[i])
-                    group_wsums[label] += w
-                    for t in range(d):
-                        group_sums[label, t] += w * X[i, t]
-            inertia_chunks[c] = inertia
-            changed_chunks[c] = changed
-            scored_chunks[c] = m
+                    if prefetch and i + ahead < n:
+                        prefetch_row(X, i + ahead)
+                    if mode == USE_BOUNDS:
+                        a = labels_prev[i]
+                        u2 = sq_dist_rows(X, i, centers, a)
+                        u = np.sqrt(u2)
+                        low = np.float64(lower[i]) - drift_other[a]
+                        bound = max(low, separation[a] - u)
+                        dist_r[i - first_row] = u2  # kept if the row keeps its label
+                        if bound > u:
+                            x_norm = u + c_norm[a]
+                            if (bound - u) * (bound + u) > gamma * (x_norm * x_norm + c_sq_max):
+                                label_r[i - first_row] = a
+                                lower[i] = _store_lower(low)
+                                continue
+                    rows[m] = i
+                    m += 1
+                gathered[c - b_start] = m - m_before
+                c += 1
+            b_stop = c
+            # 2. Score the gathered rows against every centre, a GEMM's worth at a time.
+            for p0 in range(0, m, CHUNK_ROWS):
+                pm = min(CHUNK_ROWS, m - p0)
+                piece = rows[p0 : p0 + pm]
+                contiguous = piece[pm - 1] - piece[0] == pm - 1
+                _score_rows(
+                    X, piece, pm, contiguous, shift, use_gemm, mode != NO_BOUNDS, centers_s,
+                    offset, scale, x_g, x_t, x_sq, tile_buf, best_q, best_val, second_val,
+                )  # fmt: skip
+                whole_chunk = (
+                    contiguous
+                    and piece[0] % CHUNK_ROWS == 0
+                    and (pm == CHUNK_ROWS or piece[0] + pm == n)
+                )
+                if dense_labels and use_gemm and not whole_chunk:
+                    _mark_near_ties(
+                        piece, pm, best_val, second_val, x_sq, d, unit, c_norm_max, c_sq_max,
+                        b_start, rescore,
+                    )  # fmt: skip
+                _take_scores(
+                    X, centers, piece, pm, best_q, second_val, x_sq, labels_prev, mode,
+                    use_gemm, gamma, c_sq_max, lower, label_r, dist_r, first_row,
+                )  # fmt: skip
+            # A GEMM over other rows may round a near tie the other way: such a chunk is
+            # scored whole, as the dense pass scores it, so its labels are the dense ones.
+            for b in range(b_stop - b_start):
+                if rescore[b]:
+                    rescore[b] = False
+                    start = (b_start + b) * CHUNK_ROWS
+                    size = min(start + CHUNK_ROWS, n) - start
+                    for q in range(size):
+                        rows_c[q] = start + q
+                    _score_rows(
+                        X, rows_c, size, True, shift, use_gemm, True, centers_s, offset,
+                        scale, x_g, x_t, x_sq, tile_buf, best_q, best_val, second_val,
+                    )  # fmt: skip
+                    _take_scores(
+                        X, centers, rows_c, size, best_q, second_val, x_sq, labels_prev,
+                        mode, use_gemm, gamma, c_sq_max, lower, label_r, dist_r, first_row,
+                    )  # fmt: skip
+                    gathered[b] = size
+            # 3. Labels, inertia and sums in row order, chunk by chunk, whichever rows
+            #    were scored. Inertia and change count have loops of their own (they
+            #    vectorise).
+            for cc in range(b_start, b_stop):
+                start = cc * CHUNK_ROWS
+                stop = min(start + CHUNK_ROWS, n)
+                inertia = 0.0
+                for i in range(start, stop):
+                    inertia += np.float64(sample_weight[i]) * dist_r[i - first_row]
+                changed = 0
+                for i in range(start, stop):
+                    label = label_r[i - first_row]
+                    changed += np.int64(label != labels_prev[i])  # read before the write:
+                    labels[i] = label  # they may alias
+                if accumulate:
+                    for i in range(start, stop):
+                        label = label_r[i - first_row]
+                        w = np.float64(sample_weight[i])
+                        group_wsums[label] += w
+                        for t in range(d):
+                            group_sums[label, t] += w * X[i, t]
+                inertia_chunks[cc] = inertia
+                changed_chunks[cc] = changed
+                scored_chunks[cc] = gathered[cc - b_start]
         if accumulate:
             sums[g] = group_sums
             wsums[g] = group_wsums
