@@ -16,7 +16,7 @@ import numpy as np
 from kmeanskit._config import thread_limits
 from kmeanskit._history import FitHistory, IterationRecord, RestartRecord
 from kmeanskit._kernels.distance import squared_distances as _squared_distances
-from kmeanskit._kernels.stats import column_variance
+from kmeanskit._kernels.stats import column_variance, is_all_finite
 from kmeanskit.backends import Backend, Step
 
 #: Returns the initial centres of a restart from its seed (None for given centres).
@@ -289,3 +289,11 @@ def squared_distances(X: np.ndarray, centers: np.ndarray, n_threads: int) -> np.
     with thread_limits(n_threads):
         _squared_distances(X, np.ascontiguousarray(centers, dtype=X.dtype), out)
     return out
+
+
+def all_finite(X: np.ndarray, n_threads: int) -> bool:
+    """Whether every value of X (C-contiguous float) is finite: one parallel read."""
+    if X.size == 0:
+        return True
+    with thread_limits(n_threads):
+        return is_all_finite(X)

@@ -36,15 +36,20 @@ _SEARCHES = ("auto", "breathe", None)
 
 
 def _validate_array(estimator: Any, X: Any, *, reset: bool, what: str = "X") -> np.ndarray:
-    """validate_data with messages that say how to fix non-numeric input."""
+    """validate_data with messages that say how to fix non-numeric input.
+
+    Finiteness is checked here in parallel (one read of the data on every thread, where
+    validate_data would sum it on one): 10 ms of a 180 ms fit at 1M x 16 in float64.
+    """
     try:
-        return validate_data(
+        X = validate_data(
             estimator,
             X,
             reset=reset,
             accept_sparse=False,
             dtype=list(_FLOAT_DTYPES),
             order="C",
+            ensure_all_finite=False,
         )
     except ValueError as exc:
         if "could not convert" in str(exc) or "convert string" in str(exc):
@@ -53,6 +58,18 @@ def _validate_array(estimator: Any, X: Any, *, reset: bool, what: str = "X") -> 
                 "drop or encode the text columns first."
             ) from exc
         raise
+    if not _core.all_finite(X, resolve_n_threads(getattr(estimator, "n_threads", None))):
+        if np.isnan(X).any():
+            raise ValueError(
+                f"Input {what} contains NaN. {type(estimator).__name__} does not accept "
+                "missing values: drop the rows with NaN or impute them (for example with "
+                "sklearn.impute.SimpleImputer) first."
+            )
+        raise ValueError(
+            f"Input {what} contains infinity or a value too large for {X.dtype!r}: drop "
+            "those rows or rescale the data first."
+        )
+    return X
 
 
 def _check_sample_weight(sample_weight: Any, X: np.ndarray) -> np.ndarray:

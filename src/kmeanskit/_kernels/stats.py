@@ -59,3 +59,28 @@ def sum_in_order(
     for g in range(1, parts.shape[0]):
         for j in range(parts.shape[1]):
             out[j] += parts[g, j]
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def chunk_finite_probe(
+    X,  # in (n, d)
+    out,  # out (n_chunks,) float64: 0 where the chunk is finite, NaN where it is not
+):
+    """``sum(x * 0)`` over each chunk, in X's dtype: 0 when every value is finite, NaN
+    when one is NaN or infinite. ``x * 0`` cannot be folded to 0 without the ``nnan``
+    flag, which ``FASTMATH`` leaves out; the sum vectorises like numpy's."""
+    n, d = X.shape
+    flat = X.reshape(n * d)  # C-contiguous: a chunk is one contiguous run of values
+    zero = X.dtype.type(0)
+    for c in prange(out.shape[0]):
+        acc = zero
+        for j in range(c * CHUNK_ROWS * d, min((c + 1) * CHUNK_ROWS, n) * d):
+            acc += flat[j] * zero
+        out[c] = acc
+
+
+def is_all_finite(X: np.ndarray) -> bool:
+    """Whether every value of the C-contiguous float array X is finite."""
+    probe = np.empty(max(1, -(-X.shape[0] // CHUNK_ROWS)))
+    chunk_finite_probe(X, probe)
+    return not np.isnan(probe).any()
