@@ -22,6 +22,22 @@ def fitted(X):
 # -- X ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("row", [0, 255, 256, 700])
+def test_finite_check_finds_every_non_finite_value(dtype, bad, row):
+    """The parallel check (a per-chunk sum of x * 0) sees one bad value anywhere,
+    including the short last chunk, and passes the largest finite values."""
+    from kmeanskit._kernels.stats import is_all_finite
+
+    X = np.random.default_rng(0).normal(size=(701, 3)).astype(dtype)
+    X[-1] = np.finfo(dtype).max
+    X[-2] = -np.finfo(dtype).max
+    assert is_all_finite(X)
+    X[row, 2] = bad
+    assert not is_all_finite(X)
+
+
 def test_nan_in_X(X):
     X[5, 1] = np.nan
     with pytest.raises(ValueError, match="contains NaN"):
