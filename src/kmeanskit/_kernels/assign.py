@@ -18,16 +18,19 @@ Bounds (Hamerly 2010, with the centre-separation test folded into the lower boun
 with ``mode=2`` a row keeps its label without being scored when a lower bound on its
 distance to every other centre beats its exact distance to its own centre by more
 than the scores' rounding error, so the label is the one the dense pass would give.
-Only the other rows are gathered and scored. ``mode=1`` scores every row and sets the
+Only the other rows are gathered and scored, a GEMM's worth at a time from up to
+``BATCH_CHUNKS`` consecutive chunks of a group (batches follow the fixed groups, so
+every backend batches alike). ``mode=1`` scores every row and sets the
 bounds; ``mode=0`` scores every row and keeps no bounds. A direct score does not depend
 on the rows scored with it; a GEMM over a gathered subset may round a near tie otherwise
 than the dense pass's GEMM over the whole chunk. With ``dense_labels`` (the final labels
 pass of a fit) a chunk whose gathered rows hold such a near tie is scored whole, as the
 dense pass scores it, so the labels are ``predict``'s bit for bit.
 
-Either way the squared distance to the chosen centre is recomputed exactly,
-``sum((x - c)^2)`` in float64, for every row, so inertia is an honest sum of squared
-distances and bit-identical whichever rows were scored. Ties go to the lowest index.
+Either way the squared distance to the chosen centre is computed exactly,
+``sum((x - c)^2)`` in float64, for every row (a bounded pass reuses the one its bound
+test computed when the label stays), so inertia is an honest sum of squared distances
+and bit-identical whichever rows were scored. Ties go to the lowest index.
 """
 
 from __future__ import annotations
