@@ -88,19 +88,26 @@ def resolve_n_threads(n_threads: int | None) -> int:
 
 
 @contextlib.contextmanager
+def numba_threads(n_threads: int) -> Iterator[None]:
+    """Run numba kernels on ``n_threads`` threads; the previous count is restored on exit,
+    even when the body raises. For kernels that call no BLAS (see ``thread_limits``)."""
+    previous = numba.get_num_threads()
+    numba.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
+@contextlib.contextmanager
 def thread_limits(n_threads: int) -> Iterator[None]:
     """Run numba kernels on ``n_threads`` threads with BLAS on one thread each.
 
     The previous numba thread count and BLAS limits are restored on exit, even when
     the body raises.
     """
-    previous = numba.get_num_threads()
-    numba.set_num_threads(n_threads)
-    try:
-        with _blas_controller().limit(limits=1, user_api="blas"):
-            yield
-    finally:
-        numba.set_num_threads(previous)
+    with numba_threads(n_threads), _blas_controller().limit(limits=1, user_api="blas"):
+        yield
 
 
 @functools.cache

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kmeanskit._config import thread_limits
+from kmeanskit._config import numba_threads, thread_limits
 from kmeanskit._history import FitHistory, IterationRecord, RestartRecord
 from kmeanskit._kernels.distance import squared_distances as _squared_distances
 from kmeanskit._kernels.stats import column_variance, is_all_finite
@@ -292,8 +292,9 @@ def squared_distances(X: np.ndarray, centers: np.ndarray, n_threads: int) -> np.
 
 
 def all_finite(X: np.ndarray, n_threads: int) -> bool:
-    """Whether every value of X (C-contiguous float) is finite: one parallel read."""
+    """Whether every value of X (C-contiguous float) is finite: one parallel read (no
+    BLAS, so no BLAS limits to set: that would cost more than the check on small X)."""
     if X.size == 0:
         return True
-    with thread_limits(n_threads):
+    with numba_threads(n_threads):
         return is_all_finite(X)
