@@ -19,13 +19,14 @@ SHAPES = [
 
 @pytest.mark.parametrize("n, d, k", SHAPES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_hamerly_is_bit_identical_to_lloyd(n, d, k, dtype):
+def test_bounded_algorithms_are_bit_identical_to_lloyd(n, d, k, dtype):
     X, _ = blobs(n=n, d=d, k=k, dtype=dtype, seed=d, cluster_std=1.5)
     init = X[np.random.RandomState(1).choice(n, k, replace=False)]
     fits = {
         a: KMeans(k, init=init, algorithm=a, tol=0, max_iter=100).fit(X)
-        for a in ("lloyd", "hamerly", "elkan", "auto")
+        for a in ("lloyd", "hamerly", "elkan", "yinyang", "auto")
     }
+    assert {r.algorithm for r in fits["yinyang"].history_[1:]} <= {"yinyang", "lloyd"}
     ref = fits["lloyd"]
     for name, km in fits.items():
         np.testing.assert_array_equal(km.labels_, ref.labels_, err_msg=name)
@@ -44,7 +45,7 @@ def test_final_labels_are_those_of_predict(n, d, k, dtype, max_iter, tol):
     X, _ = blobs(n=n, d=d, k=k, dtype=dtype, seed=d + 2, cluster_std=2.0)
     init = X[np.random.RandomState(3).choice(n, k, replace=False)]
     ref = None
-    for algorithm in ("lloyd", "hamerly", "auto"):
+    for algorithm in ("lloyd", "hamerly", "yinyang", "auto"):
         km = KMeans(k, init=init, algorithm=algorithm, tol=tol, max_iter=max_iter).fit(X)
         assert km.stop_reason_ != "no_change" or max_iter == 300
         np.testing.assert_array_equal(km.labels_, km.predict(X), err_msg=algorithm)
@@ -56,10 +57,11 @@ def test_final_labels_are_those_of_predict(n, d, k, dtype, max_iter, tol):
 
 
 @pytest.mark.parametrize("n, d, k", SHAPES)
-def test_hamerly_matches_the_naive_lloyd(n, d, k):
+@pytest.mark.parametrize("algorithm", ["hamerly", "yinyang"])
+def test_bounded_algorithms_match_the_naive_lloyd(n, d, k, algorithm):
     X, _ = blobs(n=n, d=d, k=k, seed=d + 1, cluster_std=2.0)
     init = X[np.random.RandomState(2).choice(n, k, replace=False)]
-    km = KMeans(k, init=init, algorithm="hamerly", tol=0, max_iter=300).fit(X)
+    km = KMeans(k, init=init, algorithm=algorithm, tol=0, max_iter=300).fit(X)
     labels, centers, inertia, n_iter, _ = naive_lloyd(X, init, 300)
     np.testing.assert_array_equal(km.labels_, labels)
     np.testing.assert_allclose(km.cluster_centers_, centers, rtol=1e-10, atol=1e-12)
@@ -81,13 +83,14 @@ def test_history_records_algorithm_and_skipped_fraction():
     assert all(r.algorithm == "lloyd" and r.skipped == 0.0 for r in lloyd.history_)
 
 
-def test_bounds_survive_empty_cluster_relocation():
+@pytest.mark.parametrize("algorithm", ["hamerly", "yinyang"])
+def test_bounds_survive_empty_cluster_relocation(algorithm):
     # A centre far from the data owns nothing in the first pass and is moved to the
     # farthest row: its drift is huge, and the bounds must account for it.
     X, _ = blobs(n=2000, d=5, k=6, seed=4, cluster_std=1.0)
     init = X[:6].copy()
     init[2] = 1e3
-    ham = KMeans(6, init=init, algorithm="hamerly", tol=0).fit(X)
+    ham = KMeans(6, init=init, algorithm=algorithm, tol=0).fit(X)
     lloyd = KMeans(6, init=init, algorithm="lloyd", tol=0).fit(X)
     assert ham.history_[0].n_relocated >= 1
     np.testing.assert_array_equal(ham.labels_, lloyd.labels_)
@@ -184,3 +187,60 @@ def test_bounded_labels_pass_rescores_a_chunk_with_a_near_tie():
     assert list(labels[tied]) == [0, 0]  # ties go to the lowest index
     assert data.scored_chunks[3] == CHUNK_ROWS  # the chunk with the ties, whole
     assert data.scored_chunks.sum() < X.shape[0] // 2  # the bounds skipped most rows
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_yinyang_groups_skip_more_rows_and_give_the_same_answer(dtype):
+    """Many centres in two dimensions: 'auto' keeps one bound per group of centres
+    (Yinyang), which prove more labels than Hamerly's single bound; same bits."""
+    X, _ = blobs(n=20000, d=2, k=600, dtype=dtype, seed=7, cluster_std=0.6)
+    init = X[np.random.RandomState(5).choice(len(X), 600, replace=False)]
+    fits = {
+        a: KMeans(600, init=init, algorithm=a, tol=0, max_iter=12).fit(X)
+        for a in ("lloyd", "hamerly", "yinyang", "auto")
+    }
+    for name, km in fits.items():
+        assert km.cluster_centers_.tobytes() == fits["lloyd"].cluster_centers_.tobytes(), name
+        np.testing.assert_array_equal(km.labels_, fits["lloyd"].labels_, err_msg=name)
+        assert km.inertia_ == fits["lloyd"].inertia_, name
+    assert [r.algorithm for r in fits["auto"].history_] == [
+        r.algorithm for r in fits["yinyang"].history_
+    ]
+    assert fits["yinyang"].history_[-1].algorithm == "yinyang"
+    skipped = {a: sum(r.skipped for r in fits[a].history_) for a in ("hamerly", "yinyang")}
+    assert skipped["yinyang"] > skipped["hamerly"]
+
+
+def test_center_drifts_are_the_largest_moves_of_each_group():
+    from kmeanskit.backends.bounds import center_drifts
+
+    rng = np.random.default_rng(0)
+    before = rng.normal(size=(40, 3))
+    after = before + rng.normal(size=(40, 3)) * rng.uniform(0, 2, size=(40, 1))
+    group_of = rng.integers(0, 5, size=40).astype(np.int32)
+    group_of[group_of == 3] = 2  # group 3 empty
+    group_of[7] = 4
+    group_of[group_of == 4] = 0
+    group_of[7] = 4  # group 4 holds one centre
+    drift_group, drift_other = center_drifts(before, after, group_of, 5)
+    moved = np.sqrt(((after - before) ** 2).sum(axis=1))
+    for g in range(5):
+        members = moved[group_of == g]
+        expected = members.max() if members.size else 0.0
+        assert expected <= drift_group[g] <= expected * (1 + 1e-9) + 1e-300
+    for a in range(40):
+        others = moved[(group_of == group_of[a]) & (np.arange(40) != a)]
+        expected = others.max() if others.size else 0.0
+        assert expected <= drift_other[a] <= expected * (1 + 1e-9) + 1e-300
+    assert drift_other[7] == 0.0
+
+
+def test_center_groups_are_deterministic_and_cover_every_centre():
+    from kmeanskit.backends.bounds import center_groups
+
+    centers = np.random.default_rng(1).normal(size=(300, 4)).astype(np.float32)
+    groups = center_groups(centers, 6)
+    assert groups.dtype == np.int32 and groups.shape == (300,)
+    assert groups.min() >= 0 and groups.max() < 6
+    np.testing.assert_array_equal(groups, center_groups(centers.copy(), 6))
+    assert not center_groups(centers, 1).any()

@@ -39,7 +39,7 @@ def test_npy_and_memmap_bit_identical(tmp_path, d, dtype):
         assert_same_fit(KMeans(6, init=init, n_init=1).fit(source), ref)
 
 
-@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "auto"])
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "yinyang", "auto"])
 def test_bounds_bit_identical(tmp_path, algorithm):
     X, _ = blobs(n=8000, d=12, k=10, dtype=np.float32, seed=9, cluster_std=4.0)
     init = rows_as_init(X, 10)

@@ -28,9 +28,15 @@ from kmeanskit.backends import get_backend
 from kmeanskit.backends.dask import is_dask_collection
 from kmeanskit.backends.stream import StreamedArray, is_streamed
 
-_ALGORITHMS = ("auto", "lloyd", "elkan", "hamerly")
+_ALGORITHMS = ("auto", "lloyd", "elkan", "hamerly", "yinyang")
 #: What each accepted name runs. All are exact: the same labels from the same start.
-_BACKEND_ALGORITHM = {"auto": "auto", "lloyd": "lloyd", "elkan": "hamerly", "hamerly": "hamerly"}
+_BACKEND_ALGORITHM = {
+    "auto": "auto",
+    "lloyd": "lloyd",
+    "elkan": "hamerly",
+    "hamerly": "hamerly",
+    "yinyang": "yinyang",
+}
 _FLOAT_DTYPES = (np.float64, np.float32)
 _SEARCHES = ("auto", "breathe", None)
 
@@ -142,16 +148,21 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     copy_x : bool, default=True
         Accepted for compatibility. kmeanskit never modifies X, and never copies a
         C-contiguous float32/float64 X, whatever this says.
-    algorithm : {'auto', 'lloyd', 'hamerly', 'elkan'}, default='auto'
+    algorithm : {'auto', 'lloyd', 'hamerly', 'yinyang', 'elkan'}, default='auto'
         All are exact and give the same labels from the same initial centres.
         'lloyd' scores every row against every centre in every iteration (one BLAS
         GEMM per chunk of rows). 'hamerly' keeps one distance bound per row (4 bytes)
-        and scores only the rows whose bounds cannot prove their label. 'elkan' runs
-        'hamerly' (it is exact and needs n x k bounds less memory than Elkan's), so code
-        written for scikit-learn runs unchanged. 'auto' uses the bounds from the second
-        iteration on, but scores every row after an iteration that moved more than
-        30% of the labels, and for passes under 2M multiply-adds. What ran in each
-        iteration, and the fraction of rows it skipped, is in ``history_``.
+        and scores only the rows whose bounds cannot prove their label. 'yinyang'
+        (Ding et al. 2015) keeps one bound per row for each group of about 64 nearby
+        centres (at least 2 groups; fewer where their memory would pass an eighth of
+        the data's size plus 8 MiB), so a centre that moves far weakens only its own
+        group's bounds. 'elkan' runs 'hamerly' (it is exact and needs n x k bounds less
+        memory than Elkan's), so code written for scikit-learn runs unchanged. 'auto'
+        uses the bounds from the second iteration on, Yinyang's for 512 or more centres
+        and a few features (where they measured faster) and Hamerly's otherwise, but
+        scores every row after an iteration that moved more than 30% of the labels,
+        and for passes under 2M multiply-adds. What ran in each iteration, and the
+        fraction of rows it skipped, is in ``history_``.
     search : {'auto', 'breathe'} or None, default='auto'
         Global search after Lloyd, to escape the local optimum Lloyd stops in
         (breathing, Fritzke 2020: add centroids beside those of largest error, Lloyd,

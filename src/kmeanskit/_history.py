@@ -27,8 +27,9 @@ class IterationRecord:
     seconds : float
         Wall time of the iteration.
     algorithm : str
-        The assignment that ran: ``"lloyd"`` (every row scored against every centre)
-        or ``"hamerly"`` (distance bounds).
+        The assignment that ran: ``"lloyd"`` (every row scored against every centre),
+        ``"hamerly"`` (one distance bound per row) or ``"yinyang"`` (one per row and
+        group of centres).
     skipped : float
         Fraction of rows whose nearest centre the bounds proved without computing
         their distances to all centres (0 for ``"lloyd"``).

@@ -14,10 +14,13 @@ caller with ``use_gemm`` (see ``_config.use_gemm_for``):
 
 The argmin then runs down the tile's columns, also vectorised over rows.
 
-Bounds (Hamerly 2010, with the centre-separation test folded into the lower bound):
-with ``mode=2`` a row keeps its label without being scored when a lower bound on its
-distance to every other centre beats its exact distance to its own centre by more
-than the scores' rounding error, so the label is the one the dense pass would give.
+Bounds (Hamerly 2010, with the centre-separation test folded into the lower bound; or
+Yinyang, Ding et al. 2015, with ``t`` groups of centres): ``lower[i, g]`` bounds from
+below row ``i``'s distance to every centre of group ``g`` other than its own, and decays
+each pass by the most any of those centres moved. With ``mode=2`` a row keeps its label
+without being scored when the smallest of its bounds beats its exact distance to its own
+centre by more than the scores' rounding error, so the label is the one the dense pass
+would give. One group is Hamerly's single bound.
 Only the other rows are gathered and scored, a GEMM's worth at a time from up to
 ``BATCH_CHUNKS`` consecutive chunks of a group (batches follow the fixed groups, so
 every backend batches alike). ``mode=1`` scores every row and sets the
@@ -120,37 +123,68 @@ def _direct_scores(x_t, m, centers, tile):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _argmin_columns(tile, m, offset, scale, best, best_val, second_val, with_second):
-    """Smallest (and second smallest) score ``offset[j] + scale * tile[j, q]`` of each
-    column; first row wins ties. ``scale`` is -2 or 1, so the product is exact."""
+def _push_score(v, j, q, best, best_val, second_val):
+    """Column ``q``'s best and second-best scores after centre ``j``'s score ``v``.
+    Without branches, so the loop over columns vectorises: which centre wins is
+    unpredictable."""
+    b = best_val[q]
+    second_val[q] = min(second_val[q], max(v, b))
+    best[q] = j if v < b else best[q]
+    best_val[q] = min(v, b)
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _argmin_columns(
+    tile, m, offset, scale, best, best_val, second_val, with_second, group_of, gmin
+):  # fmt: skip
+    """Smallest score ``offset[j] + scale * tile[j, q]`` of each column (first row wins
+    ties); ``scale`` is -2 or 1, so the product is exact. With ``with_second`` also the
+    second smallest and, in ``gmin``, a lower bound of the scores of each centre group's
+    centres other than the nearest: the group's smallest score, and for the nearest's
+    own group (or a single group) the second smallest overall."""
+    n_bound_groups = gmin.shape[0]
     for q in range(m):
         best_val[q] = offset[0] + scale * tile[0, q]
         best[q] = 0
         second_val[q] = np.inf
+    several = with_second and n_bound_groups > 1
+    if several:
+        for h in range(n_bound_groups):
+            for q in range(m):
+                gmin[h, q] = np.inf
+        first = gmin[group_of[0]]
+        for q in range(m):
+            first[q] = best_val[q]
     for j in range(1, tile.shape[0]):
         off = offset[j]
-        if with_second:
-            # Without branches, so it vectorises: which centre wins is unpredictable.
+        if several:
+            row = gmin[group_of[j]]
             for q in range(m):
                 v = off + scale * tile[j, q]
-                b = best_val[q]
-                second_val[q] = min(second_val[q], max(v, b))
-                best[q] = j if v < b else best[q]
-                best_val[q] = min(v, b)
+                _push_score(v, j, q, best, best_val, second_val)
+                row[q] = min(row[q], v)
+        elif with_second:
+            for q in range(m):
+                _push_score(off + scale * tile[j, q], j, q, best, best_val, second_val)
         else:
             for q in range(m):
                 v = off + scale * tile[j, q]
                 if v < best_val[q]:
                     best_val[q] = v
                     best[q] = j
+    if with_second:
+        for q in range(m):
+            gmin[group_of[best[q]] if several else 0, q] = second_val[q]
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def _score_rows(
     X, rows, m, contiguous, shift, use_gemm, with_second, centers_s, offset, scale, x_g,
-    x_t, x_sq, tile_buf, best, best_val, second_val,
+    x_t, x_sq, tile_buf, best, best_val, second_val, group_of, gmin,
 ):  # fmt: skip
-    """Nearest (and second-nearest) centre of rows ``rows[:m]`` by their scores."""
+    """Nearest (and second-nearest) centre of rows ``rows[:m]`` by their scores; with
+    ``with_second`` also the nearest other centre of each centre group (``gmin``: the
+    second-nearest overall when there is one group)."""
     k = centers_s.shape[0]
     _gather_shifted(X, rows, m, contiguous, shift, use_gemm, with_second, x_g, x_t, x_sq)
     tile = tile_buf[: k * m].reshape((k, m))
@@ -158,7 +192,7 @@ def _score_rows(
         _gemm_dots(x_g, m, centers_s, tile)
     else:
         _direct_scores(x_t, m, centers_s, tile)
-    _argmin_columns(tile, m, offset, scale, best, best_val, second_val, with_second)
+    _argmin_columns(tile, m, offset, scale, best, best_val, second_val, with_second, group_of, gmin)
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -184,10 +218,11 @@ def _mark_near_ties(
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def _take_scores(
-    X, centers, rows, m, best, second_val, x_sq, labels_prev, mode, use_gemm, gamma,
+    X, centers, rows, m, best, gmin, x_sq, labels_prev, mode, use_gemm, gamma,
     c_sq_max, lower, label_r, dist_r, first_row,
 ):  # fmt: skip
-    """Labels, exact distances and (with bounds) new lower bounds of the scored rows."""
+    """Labels, exact distances and (with bounds) new lower bounds of the scored rows:
+    one per centre group, from ``gmin`` (see ``_score_rows``)."""
     for q in range(m):
         i = rows[q]
         label = best[q]
@@ -196,11 +231,12 @@ def _take_scores(
         if mode != USE_BOUNDS or label != labels_prev[i]:
             dist_r[i - first_row] = sq_dist_rows(X, i, centers, label)
         if mode != NO_BOUNDS:
-            second = np.float64(second_val[q])
-            if use_gemm:
-                second += x_sq[q]
             slack = gamma * (x_sq[q] + c_sq_max)
-            lower[i] = _store_lower(np.sqrt(max(second - slack, 0.0)))
+            for g in range(lower.shape[1]):
+                other = np.float64(gmin[g, q])
+                if use_gemm:
+                    other += x_sq[q]
+                lower[i, g] = _store_lower(np.sqrt(max(other - slack, 0.0)))
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -223,9 +259,12 @@ def assign_pass(
     mode,  # in int: NO_BOUNDS, SET_BOUNDS or USE_BOUNDS
     dense_labels,  # in bool: USE_BOUNDS gives the dense pass's labels bit for bit (GEMM)
     gamma,  # in float: relative rounding error allowed for a score difference
-    drift_other,  # in (k,) float64: most any *other* centre moved since the last pass
+    group_of,  # in (k,) int32 when mode > 0: the centre group of each centre (0..t-1)
+    drift_group,  # in (t,) float64: most any centre of each group moved since the last pass
+    drift_other,  # in (k,) float64: most any *other* centre of its group moved since then
     separation,  # in (k,) float64: lower bound on the distance to the nearest other centre
-    lower,  # in/out (n,) float32 when mode > 0: lower bound on the distance to other centres
+    lower,  # in/out (n, t) float32 when mode > 0: lower bound on the distance to the
+    #         centres of each group other than the row's own
     labels,  # out (n,) int32
     sums,  # out (n_groups, k, d) float64 when accumulate, else any (g, k, d)
     wsums,  # out (n_groups, k) float64 when accumulate, else any (g, k)
@@ -269,6 +308,7 @@ def assign_pass(
     # from the hardware prefetcher (measured 1.4-1.8x at d = 8-16; neutral at d = 2 and
     # 64). Dense passes gained nothing measurable, and lost at d = 2.
     prefetch = mode == USE_BOUNDS
+    n_bound_groups = lower.shape[1]
     ahead = max(1, PREFETCH_BYTES // max(d * X.itemsize, 1))
     # Scores: |c|^2 - 2 c.x from the GEMM's dots, or the direct tile as it is.
     if use_gemm:
@@ -286,6 +326,7 @@ def assign_pass(
         best_q = np.empty(CHUNK_ROWS, dtype=np.int32)
         best_val = np.empty(CHUNK_ROWS, dtype=X.dtype)
         second_val = np.empty(CHUNK_ROWS, dtype=X.dtype)
+        gmin = np.empty((n_bound_groups, CHUNK_ROWS), dtype=X.dtype)
         # A batch: up to BATCH_CHUNKS consecutive chunks whose gathered rows are scored
         # together (slot of row i: i - first row of the batch).
         rows = np.empty(BATCH_CHUNKS * CHUNK_ROWS, dtype=np.int64)
@@ -316,14 +357,26 @@ def assign_pass(
                         a = labels_prev[i]
                         u2 = sq_dist_rows(X, i, centers, a)
                         u = np.sqrt(u2)
-                        low = np.float64(lower[i]) - drift_other[a]
+                        # Each group's bound decays by the most its centres moved (the
+                        # row's own group: its other centres). A row that is scored
+                        # below gets new bounds, so they are written either way.
+                        if n_bound_groups == 1:  # Hamerly: the common case, kept lean
+                            low = np.float64(lower[i, 0]) - drift_other[a]
+                            lower[i, 0] = _store_lower(low)
+                        else:
+                            own = group_of[a]
+                            low = np.inf
+                            for h in range(n_bound_groups):
+                                drift = drift_other[a] if h == own else drift_group[h]
+                                low_h = np.float64(lower[i, h]) - drift
+                                lower[i, h] = _store_lower(low_h)
+                                low = min(low, low_h)
                         bound = max(low, separation[a] - u)
                         dist_r[i - first_row] = u2  # kept if the row keeps its label
                         if bound > u:
                             x_norm = u + c_norm[a]
                             if (bound - u) * (bound + u) > gamma * (x_norm * x_norm + c_sq_max):
                                 label_r[i - first_row] = a
-                                lower[i] = _store_lower(low)
                                 continue
                     rows[m] = i
                     m += 1
@@ -338,6 +391,7 @@ def assign_pass(
                 _score_rows(
                     X, piece, pm, contiguous, shift, use_gemm, mode != NO_BOUNDS, centers_s,
                     offset, scale, x_g, x_t, x_sq, tile_buf, best_q, best_val, second_val,
+                    group_of, gmin,
                 )  # fmt: skip
                 whole_chunk = (
                     contiguous
@@ -350,7 +404,7 @@ def assign_pass(
                         b_start, rescore,
                     )  # fmt: skip
                 _take_scores(
-                    X, centers, piece, pm, best_q, second_val, x_sq, labels_prev, mode,
+                    X, centers, piece, pm, best_q, gmin, x_sq, labels_prev, mode,
                     use_gemm, gamma, c_sq_max, lower, label_r, dist_r, first_row,
                 )  # fmt: skip
             # A GEMM over other rows may round a near tie the other way: such a chunk is
@@ -365,9 +419,10 @@ def assign_pass(
                     _score_rows(
                         X, rows_c, size, True, shift, use_gemm, True, centers_s, offset,
                         scale, x_g, x_t, x_sq, tile_buf, best_q, best_val, second_val,
+                        group_of, gmin,
                     )  # fmt: skip
                     _take_scores(
-                        X, centers, rows_c, size, best_q, second_val, x_sq, labels_prev,
+                        X, centers, rows_c, size, best_q, gmin, x_sq, labels_prev,
                         mode, use_gemm, gamma, c_sq_max, lower, label_r, dist_r, first_row,
                     )  # fmt: skip
                     gathered[b] = size

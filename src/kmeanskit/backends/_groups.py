@@ -20,16 +20,11 @@ from kmeanskit._kernels.assign import NO_BOUNDS, USE_BOUNDS, assign_pass
 from kmeanskit._kernels.distance import distances_to_assigned, squared_distances
 from kmeanskit._kernels.stats import _chunk_column_sums, sum_in_order
 from kmeanskit.backends import Step
-from kmeanskit.backends.bounds import (
-    center_drift_other,
-    center_separation,
-    changed_fraction_after,
-    next_mode,
-    score_gamma,
-)
+from kmeanskit.backends.bounds import NO_TERMS, BoundsPlan, BoundTerms, score_gamma
 
-_NO_K = np.empty(0)
-_NO_LOWER = np.empty(0, dtype=np.float32)
+__all__ = ["BoundsPlan", "group_pass", "pass_step"]
+
+_NO_LOWER = np.empty((0, 1), dtype=np.float32)
 
 
 def group_starts(n_samples: int, n_clusters: int, n_features: int) -> np.ndarray:
@@ -59,14 +54,13 @@ def group_pass(
     accumulate: bool,
     mode: int = NO_BOUNDS,
     lower: np.ndarray | None = None,
-    drift_other: np.ndarray = _NO_K,
-    separation: np.ndarray = _NO_K,
+    terms: BoundTerms = NO_TERMS,
 ) -> tuple[np.ndarray, GroupStep]:
     """Lloyd pass over one group (its rows start on a chunk boundary).
 
     ``mode`` is that of ``assign_pass``: with ``SET_BOUNDS`` / ``USE_BOUNDS``, ``lower``
-    (float32, one per row) holds the Hamerly lower bounds and is updated in place;
-    ``USE_BOUNDS`` needs the previous labels, the centres' drift and separation. The
+    (float32, (rows, centre groups)) holds the lower bounds and is updated in place;
+    ``USE_BOUNDS`` needs the previous labels and the ``terms`` of ``BoundsPlan``. The
     labels, sums and inertia are those of the dense pass either way.
 
     Returns the new labels (int32) and the group's partial results.
@@ -91,13 +85,15 @@ def group_pass(
     scored = np.empty(n_chunks, dtype=np.int64)
     assign_pass(
         X, sample_weight, centers, labels_prev, use_gemm_for(d, k), accumulate, mode, False,
-        score_gamma(X.dtype, d), drift_other, separation, lower, labels, sums, wsums,
-        inertia, changed, scored,
+        score_gamma(X.dtype, d), terms.group_of, terms.drift_group, terms.drift_other,
+        terms.separation, lower, labels, sums, wsums, inertia, changed, scored,
     )  # fmt: skip
     return labels, GroupStep(sums[0], wsums[0], inertia, int(changed.sum()), int(scored.sum()))
 
 
-def pass_step(steps: list[GroupStep], labels: Any, mode: int, n_samples: int) -> Step:
+def pass_step(
+    steps: list[GroupStep], labels: Any, mode: int, n_samples: int, algorithm: str
+) -> Step:
     """The driver's ``Step`` for a pass made of these groups, reduced as ``LocalBackend``
     reduces its own: group sums in index order (the same ``sum_in_order``), chunk
     inertias by one ``np.sum``."""
@@ -115,42 +111,10 @@ def pass_step(steps: list[GroupStep], labels: Any, mode: int, n_samples: int) ->
         inertia=float(np.sum(np.concatenate([s.inertia_chunks for s in steps]))),
         n_changed=sum(s.changed for s in steps),
         labels=labels,
-        algorithm="hamerly" if mode == USE_BOUNDS else "lloyd",
+        algorithm=algorithm,
         skipped=1.0 - sum(s.scored for s in steps) / max(1, n_samples),
         final=mode != USE_BOUNDS,
     )
-
-
-class BoundsPlan:
-    """Which kind of pass a backend runs next, as ``LocalBackend`` decides it.
-
-    ``lloyd`` scores every row; ``hamerly`` keeps Hamerly bounds after the first pass;
-    ``auto`` keeps them up to date but scores every row while more than 30% of the
-    labels changed in the previous pass. Only k-sized state lives here.
-    """
-
-    def __init__(self, algorithm: str) -> None:
-        self.algorithm = algorithm
-        self.reset()
-
-    def reset(self) -> None:
-        self.bound_centers: np.ndarray | None = None
-        self.changed_fraction = 1.0
-
-    def mode(self, work: int) -> int:
-        """The next pass's kind; ``work`` is rows x centres x features."""
-        have = self.bound_centers is not None
-        return next_mode(self.algorithm, have, self.changed_fraction, work)
-
-    def drift_and_separation(self, centers: np.ndarray, mode: int) -> tuple:
-        if mode != USE_BOUNDS:
-            return _NO_K, _NO_K
-        return center_drift_other(self.bound_centers, centers), center_separation(centers)
-
-    def done(self, centers: np.ndarray, mode: int, n_changed: int, n_samples: int) -> None:
-        first = self.bound_centers is None and mode != NO_BOUNDS
-        self.bound_centers = centers.copy() if mode != NO_BOUNDS else None
-        self.changed_fraction = changed_fraction_after(first, n_changed, n_samples)
 
 
 def chunk_column_sums(X: np.ndarray, mean: np.ndarray | None) -> np.ndarray:

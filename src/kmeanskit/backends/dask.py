@@ -175,14 +175,14 @@ def _unit(w, X):
     return np.ones(X.shape[0], dtype=X.dtype) if w is None else w
 
 
-def _block_pass(X, w, centers, prev, accumulate, bounds, mode, drift_other, separation):
+def _block_pass(X, w, centers, prev, accumulate, bounds, mode, terms, n_bound_groups):
     """One pass over a partition, group by group: (labels, [GroupStep per group],
-    Hamerly lower bounds or None)."""
+    lower bounds (rows, centre groups) or None)."""
     _one_blas_thread()
     labels = np.empty(X.shape[0], dtype=np.int32)
     lower = None
     if mode == SET_BOUNDS:
-        lower = np.empty(X.shape[0], dtype=np.float32)
+        lower = np.empty((X.shape[0], n_bound_groups), dtype=np.float32)
     elif mode == USE_BOUNDS:  # a copy: tasks must not change their inputs
         lower = prev[2].copy()
     steps = []
@@ -195,8 +195,7 @@ def _block_pass(X, w, centers, prev, accumulate, bounds, mode, drift_other, sepa
             accumulate,
             mode,
             None if lower is None else lower[s:e],
-            drift_other,
-            separation,
+            terms,
         )
         steps.append(step)
     return labels, steps, lower
@@ -240,7 +239,9 @@ class DaskBackend:
 
     def begin(self, data: DaskData) -> None:
         data.passes = []
-        data.plan = G.BoundsPlan(self.algorithm)
+        data.plan = G.BoundsPlan.for_shape(
+            self.algorithm, data.n_samples, data.n_clusters, data.n_features, data.dtype.itemsize
+        )
 
     def column_variance(self, data: DaskData) -> np.ndarray:
         """Per-feature variance, computed exactly as ``_kernels.stats.column_variance``."""
@@ -256,20 +257,20 @@ class DaskBackend:
         dask = import_dask()
         delayed = dask.delayed
         centers = np.ascontiguousarray(centers, dtype=data.dtype)
-        drift_other, separation = data.plan.drift_and_separation(centers, mode)
+        terms = data.plan.terms(centers, mode)
+        t = data.plan.n_bound_groups
         c = delayed(centers)
         prev = data.passes or [None] * len(data.blocks)
         results = [
-            delayed(_block_pass, pure=True)(
-                b, w, c, r, accumulate, data.bounds(p), mode, drift_other, separation
-            )
+            delayed(_block_pass, pure=True)(b, w, c, r, accumulate, data.bounds(p), mode, terms, t)
             for p, (b, w, r) in enumerate(zip(data.blocks, data.weights, prev, strict=True))
         ]
         # The labels (and bounds) stay on the workers; only the small partials come back.
         data.passes = list(dask.persist(*results))
         parts = dask.compute(*[delayed(_steps_of, pure=True)(r) for r in data.passes])
         steps = [s for part in parts for s in part]
-        return G.pass_step(steps, self._labels_array(data), mode, data.n_samples)
+        name = data.plan.ran(mode, t)
+        return G.pass_step(steps, self._labels_array(data), mode, data.n_samples, name)
 
     def _labels_array(self, data: DaskData) -> Any:
         import dask.array as da

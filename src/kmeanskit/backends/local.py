@@ -12,14 +12,7 @@ from kmeanskit._kernels.distance import cluster_costs, distances_to_assigned
 from kmeanskit._kernels.stats import sum_in_order
 from kmeanskit.backends import Step
 from kmeanskit.backends._groups import top_rows
-from kmeanskit.backends.bounds import (
-    center_drift_other,
-    center_separation,
-    changed_fraction_after,
-    check_algorithm,
-    next_mode,
-    score_gamma,
-)
+from kmeanskit.backends.bounds import BoundsPlan, check_algorithm, one_group_terms, score_gamma
 
 
 @dataclass
@@ -35,11 +28,10 @@ class LocalData:
     inertia_chunks: np.ndarray  # (n_chunks,) float64
     changed_chunks: np.ndarray  # (n_chunks,) int64
     scored_chunks: np.ndarray  # (n_chunks,) int64
+    plan: BoundsPlan
     sums: np.ndarray | None = None  # (n_groups, k, d) float64, made by the first step
     wsums: np.ndarray | None = None  # (n_groups, k) float64
-    lower: np.ndarray | None = None  # (n,) float32 Hamerly lower bounds
-    bound_centers: np.ndarray | None = None  # centres the bounds in `lower` refer to
-    changed_fraction: float = 1.0  # of the labels, in the previous pass
+    lower: np.ndarray | None = None  # (n, centre groups) float32 lower bounds
 
 
 class LocalBackend:
@@ -63,12 +55,12 @@ class LocalBackend:
             inertia_chunks=np.empty(n_chunks),
             changed_chunks=np.empty(n_chunks, dtype=np.int64),
             scored_chunks=np.empty(n_chunks, dtype=np.int64),
+            plan=BoundsPlan.for_shape(self.algorithm, n, n_clusters, d, X.itemsize),
         )
 
     def begin(self, data: LocalData) -> None:
         data.labels.fill(-1)
-        data.bound_centers = None
-        data.changed_fraction = 1.0
+        data.plan.reset()
 
     def _pass(
         self,
@@ -77,17 +69,21 @@ class LocalBackend:
         accumulate: bool,
         mode: int,
         dense_labels: bool = False,
+        lower: np.ndarray | None = None,
     ) -> Step:
+        """One pass; ``lower`` (one group) replaces the plan's bounds when given."""
         centers = np.ascontiguousarray(centers, dtype=data.X.dtype)
         k, d = centers.shape
-        no_k = np.empty(0)
-        drift_other, separation = no_k, no_k
-        if mode == USE_BOUNDS:
-            drift_other = center_drift_other(data.bound_centers, centers)
-            separation = center_separation(centers)
-        if mode != NO_BOUNDS and data.lower is None:
-            data.lower = np.empty(data.X.shape[0], dtype=np.float32)
-        lower = data.lower if mode != NO_BOUNDS else np.empty(0, dtype=np.float32)
+        if lower is not None:
+            terms = one_group_terms(k)
+        else:
+            terms = data.plan.terms(centers, mode)
+            lower = np.empty((0, 1), dtype=np.float32)
+            if mode != NO_BOUNDS:
+                shape = (data.X.shape[0], data.plan.n_bound_groups)
+                if data.lower is None or data.lower.shape != shape:
+                    data.lower = np.empty(shape, dtype=np.float32)
+                lower = data.lower
         if accumulate:
             if data.sums is None:
                 data.sums = np.empty((data.n_groups, k, d))
@@ -105,8 +101,10 @@ class LocalBackend:
             mode,
             dense_labels,
             score_gamma(data.X.dtype, d),
-            drift_other,
-            separation,
+            terms.group_of,
+            terms.drift_group,
+            terms.drift_other,
+            terms.separation,
             lower,
             data.labels,
             sums,
@@ -115,7 +113,6 @@ class LocalBackend:
             data.changed_chunks,
             data.scored_chunks,
         )
-        data.bound_centers = centers.copy() if mode != NO_BOUNDS else None
         n = data.X.shape[0]
         if accumulate:
             # Groups are summed in index order: the result does not depend on threads.
@@ -130,19 +127,16 @@ class LocalBackend:
             inertia=float(np.sum(data.inertia_chunks)),
             n_changed=int(np.sum(data.changed_chunks)),
             labels=data.labels,
-            algorithm="hamerly" if mode == USE_BOUNDS else "lloyd",
+            algorithm=data.plan.ran(mode, lower.shape[1]),
             skipped=1.0 - float(np.sum(data.scored_chunks)) / n,
             final=mode != USE_BOUNDS,
         )
 
     def step(self, data: LocalData, centers: np.ndarray) -> Step:
         n, d = data.X.shape
-        have_bounds = data.bound_centers is not None
-        work = n * centers.shape[0] * d
-        mode = next_mode(data.algorithm, have_bounds, data.changed_fraction, work)
+        mode = data.plan.mode(n * centers.shape[0] * d)
         step = self._pass(data, centers, accumulate=True, mode=mode)
-        first = not have_bounds and mode != NO_BOUNDS
-        data.changed_fraction = changed_fraction_after(first, step.n_changed, n)
+        data.plan.done(centers, mode, step.n_changed, n)
         return step
 
     def labels(self, data: LocalData, centers: np.ndarray) -> tuple[np.ndarray, float]:
@@ -150,22 +144,29 @@ class LocalBackend:
         # pass's labels (`predict`'s) bit for bit: direct scores do not depend on which
         # rows are scored together, and the assignment kernel rescores a whole chunk as
         # the dense pass does wherever a GEMM over fewer rows finds a near tie.
-        mode = NO_BOUNDS if data.bound_centers is None else USE_BOUNDS
+        mode = NO_BOUNDS if data.plan.bound_centers is None else USE_BOUNDS
         step = self._pass(data, centers, accumulate=False, mode=mode, dense_labels=True)
+        if mode == USE_BOUNDS:
+            data.plan.bound_centers = np.array(centers)  # what the bounds now refer to
         return step.labels, step.inertia
 
     def cluster_costs(self, data: LocalData, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        # The SET_BOUNDS pass leaves each row's distance to its second-nearest centre
-        # (rounded down a little) in `lower`: plenty for ranking centres by utility.
-        self._pass(data, centers, accumulate=False, mode=SET_BOUNDS)
+        # A one-group SET_BOUNDS pass leaves each row's distance to its second-nearest
+        # centre (rounded down a little) in `second`: plenty for ranking centres by
+        # utility. It borrows the bounds' buffer: the next run sets its own bounds.
+        n = data.X.shape[0]
+        if data.lower is None:
+            data.lower = np.empty((n, 1), dtype=np.float32)
+        second = data.lower.reshape(-1)[:n]
         centers = np.ascontiguousarray(centers, dtype=data.X.dtype)
+        self._pass(data, centers, accumulate=False, mode=SET_BOUNDS, lower=second.reshape(n, 1))
         k = centers.shape[0]
         error, utility = np.empty((data.n_groups, k)), np.empty((data.n_groups, k))
-        cluster_costs(data.X, data.sample_weight, centers, data.labels, data.lower, error, utility)
+        cluster_costs(data.X, data.sample_weight, centers, data.labels, second, error, utility)
         total_error, total_utility = np.empty(k), np.empty(k)
         sum_in_order(error, total_error)  # groups in index order: thread independent
         sum_in_order(utility, total_utility)
-        data.bound_centers = None  # the next run starts from other centres
+        data.plan.reset()  # the next run starts from other centres
         return total_error, total_utility
 
     def farthest(self, data: LocalData, centers: np.ndarray, m: int) -> np.ndarray:

@@ -176,7 +176,7 @@ class StreamData:
     labels: np.ndarray  # (n,) int32, -1 before the first pass
     sum_partials: np.ndarray | None = None  # per-chunk column sums of the first read
     passes: int = 0  # reads of the whole file, for the record
-    lower: np.ndarray | None = None  # (n,) float32 Hamerly bounds, made by the first bounded pass
+    lower: np.ndarray | None = None  # (n, centre groups) float32 bounds, made by a bounded pass
     plan: G.BoundsPlan = field(default_factory=lambda: G.BoundsPlan("lloyd"))
 
     @property
@@ -230,7 +230,9 @@ class StreamBackend:
 
     def begin(self, data: StreamData) -> None:
         data.labels.fill(-1)
-        data.plan = G.BoundsPlan(self.algorithm)
+        n, d = data.source.shape
+        itemsize = np.dtype(data.source.dtype).itemsize
+        data.plan = G.BoundsPlan.for_shape(self.algorithm, n, data.n_clusters, d, itemsize)
 
     def column_variance(self, data: StreamData) -> np.ndarray:
         """Per-feature variance, the same bits as ``_kernels.stats.column_variance``."""
@@ -242,22 +244,23 @@ class StreamBackend:
 
     def _pass(self, data: StreamData, centers: np.ndarray, accumulate: bool, mode: int) -> Step:
         centers = np.ascontiguousarray(centers, dtype=data.source.dtype)
-        drift_other, separation = data.plan.drift_and_separation(centers, mode)
-        if mode != NO_BOUNDS and data.lower is None:
-            data.lower = np.empty(data.labels.shape[0], dtype=np.float32)
+        terms = data.plan.terms(centers, mode)
+        shape = (data.labels.shape[0], data.plan.n_bound_groups)
+        if mode != NO_BOUNDS and (data.lower is None or data.lower.shape != shape):
+            data.lower = np.empty(shape, dtype=np.float32)
         steps = []
         for g in range(data.n_groups):
             X_g, w_g = data.group(g)
             s, e = int(data.starts[g]), int(data.starts[g + 1])
             lower = None if mode == NO_BOUNDS else data.lower[s:e]
             labels, step = G.group_pass(
-                X_g, w_g, centers, data.labels[s:e], accumulate, mode, lower, drift_other,
-                separation,
-            )  # fmt: skip
+                X_g, w_g, centers, data.labels[s:e], accumulate, mode, lower, terms
+            )
             data.labels[s:e] = labels
             steps.append(step)
         data.passes += 1
-        return G.pass_step(steps, data.labels, mode, data.labels.shape[0])
+        name = data.plan.ran(mode, data.plan.n_bound_groups)
+        return G.pass_step(steps, data.labels, mode, data.labels.shape[0], name)
 
     def step(self, data: StreamData, centers: np.ndarray) -> Step:
         mode = data.plan.mode(data.labels.shape[0] * centers.shape[0] * centers.shape[1])
