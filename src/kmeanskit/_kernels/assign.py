@@ -70,9 +70,9 @@ def _gather_shifted(X, rows, m, contiguous, shift, use_gemm, want_sq, x_g, x_t, 
     d = X.shape[1]
     if use_gemm:
         for q in range(m):
-            i = rows[q]
+            x_i = X[np.uintp(rows[q])]  # unsigned: no wraparound code
             for t in range(d):
-                x_g[q, t] = X[i, t] - shift[t]
+                x_g[q, t] = x_i[t] - shift[t]
         if want_sq:
             for q in range(m):
                 acc = 0.0
@@ -80,13 +80,13 @@ def _gather_shifted(X, rows, m, contiguous, shift, use_gemm, want_sq, x_g, x_t, 
                     acc += np.float64(x_g[q, t]) * np.float64(x_g[q, t])
                 x_sq[q] = acc
         return
-    first = rows[0]
+    block = X[rows[0] : rows[0] + m]  # indexed from 0: no wraparound, so it vectorises
     for t in range(d):
         x_tt = x_t[t]
         s_t = shift[t]
         if contiguous:
             for q in range(m):
-                x_tt[q] = X[first + q, t] - s_t
+                x_tt[q] = block[q, t] - s_t
         else:
             for q in range(m):
                 x_tt[q] = X[rows[q], t] - s_t
@@ -224,19 +224,37 @@ def _take_scores(
     """Labels, exact distances and (with bounds) new lower bounds of the scored rows:
     one per centre group, from ``gmin`` (see ``_score_rows``)."""
     for q in range(m):
-        i = rows[q]
+        i = np.uintp(rows[q])  # unsigned indices: no wraparound code
+        slot = np.uintp(rows[q] - first_row)
         label = best[q]
-        label_r[i - first_row] = label
+        label_r[slot] = label
         # A bounded pass computed the distance to the previous centre already.
         if mode != USE_BOUNDS or label != labels_prev[i]:
-            dist_r[i - first_row] = sq_dist_rows(X, i, centers, label)
+            dist_r[slot] = sq_dist_rows(X, i, centers, label)
         if mode != NO_BOUNDS:
             slack = gamma * (x_sq[q] + c_sq_max)
+            bounds_i = lower[i]
             for g in range(lower.shape[1]):
                 other = np.float64(gmin[g, q])
                 if use_gemm:
                     other += x_sq[q]
-                lower[i, g] = _store_lower(np.sqrt(max(other - slack, 0.0)))
+                bounds_i[g] = _store_lower(np.sqrt(max(other - slack, 0.0)))
+
+
+# Not inlined, and indexed through slices from 0 with unsigned labels: numba then
+# emits no negative-index wraparound, and this scalar loop runs 12-28% faster.
+@njit(cache=True, fastmath=FASTMATH)
+def _accumulate(X, sample_weight, start, stop, label_r, first_row, group_sums, group_wsums):
+    """Add rows ``start:stop`` (weighted) to the sums of their clusters, in row order."""
+    rows = X[start:stop]
+    weights = sample_weight[start:stop]
+    row_labels = label_r[start - first_row : stop - first_row]
+    for q in range(stop - start):
+        label = np.uintp(row_labels[q])
+        w = np.float64(weights[q])
+        group_wsums[label] += w
+        for t in range(rows.shape[1]):
+            group_sums[label, t] += w * rows[q, t]
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -350,33 +368,40 @@ def assign_pass(
                 start = c * CHUNK_ROWS
                 stop = min(start + CHUNK_ROWS, n)
                 m_before = m
-                for i in range(start, stop):
+                # Slices indexed from 0 and unsigned labels: no wraparound code per row.
+                chunk_prev = labels_prev[start:stop]
+                chunk_lower = lower[start:stop]
+                chunk_dist = dist_r[start - first_row : stop - first_row]
+                chunk_label = label_r[start - first_row : stop - first_row]
+                for q in range(stop - start):
+                    i = start + q
                     if prefetch and i + ahead < n:
                         prefetch_row(X, i + ahead)
                     if mode == USE_BOUNDS:
-                        a = labels_prev[i]
+                        a = np.uintp(chunk_prev[q])
                         u2 = sq_dist_rows(X, i, centers, a)
                         u = np.sqrt(u2)
                         # Each group's bound decays by the most its centres moved (the
                         # row's own group: its other centres). A row that is scored
                         # below gets new bounds, so they are written either way.
+                        bounds_q = chunk_lower[q]
                         if n_bound_groups == 1:  # Hamerly: the common case, kept lean
-                            low = np.float64(lower[i, 0]) - drift_other[a]
-                            lower[i, 0] = _store_lower(low)
+                            low = np.float64(bounds_q[0]) - drift_other[a]
+                            bounds_q[0] = _store_lower(low)
                         else:
                             own = group_of[a]
                             low = np.inf
                             for h in range(n_bound_groups):
                                 drift = drift_other[a] if h == own else drift_group[h]
-                                low_h = np.float64(lower[i, h]) - drift
-                                lower[i, h] = _store_lower(low_h)
+                                low_h = np.float64(bounds_q[h]) - drift
+                                bounds_q[h] = _store_lower(low_h)
                                 low = min(low, low_h)
                         bound = max(low, separation[a] - u)
-                        dist_r[i - first_row] = u2  # kept if the row keeps its label
+                        chunk_dist[q] = u2  # kept if the row keeps its label
                         if bound > u:
                             x_norm = u + c_norm[a]
                             if (bound - u) * (bound + u) > gamma * (x_norm * x_norm + c_sq_max):
-                                label_r[i - first_row] = a
+                                chunk_label[q] = a
                                 continue
                     rows[m] = i
                     m += 1
@@ -432,21 +457,23 @@ def assign_pass(
             for cc in range(b_start, b_stop):
                 start = cc * CHUNK_ROWS
                 stop = min(start + CHUNK_ROWS, n)
+                # Slices indexed from 0: no negative-index wraparound, so the loops vectorise.
+                chunk_w = sample_weight[start:stop]
+                chunk_dist = dist_r[start - first_row : stop - first_row]
+                chunk_new = label_r[start - first_row : stop - first_row]
+                chunk_prev = labels_prev[start:stop]
+                chunk_out = labels[start:stop]
                 inertia = 0.0
-                for i in range(start, stop):
-                    inertia += np.float64(sample_weight[i]) * dist_r[i - first_row]
+                for q in range(stop - start):
+                    inertia += np.float64(chunk_w[q]) * chunk_dist[q]
                 changed = 0
-                for i in range(start, stop):
-                    label = label_r[i - first_row]
-                    changed += np.int64(label != labels_prev[i])  # read before the write:
-                    labels[i] = label  # they may alias
+                for q in range(stop - start):
+                    label = chunk_new[q]
+                    changed += np.int64(label != chunk_prev[q])  # read before the write:
+                    chunk_out[q] = label  # they may alias
                 if accumulate:
-                    for i in range(start, stop):
-                        label = label_r[i - first_row]
-                        w = np.float64(sample_weight[i])
-                        group_wsums[label] += w
-                        for t in range(d):
-                            group_sums[label, t] += w * X[i, t]
+                    _accumulate(X, sample_weight, start, stop, label_r, first_row, group_sums,
+                                group_wsums)  # fmt: skip
                 inertia_chunks[cc] = inertia
                 changed_chunks[cc] = changed
                 scored_chunks[cc] = gathered[cc - b_start]

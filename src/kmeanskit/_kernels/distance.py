@@ -12,9 +12,10 @@ from kmeanskit._kernels import FASTMATH
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def sq_dist_rows(X, i, Y, j):
     """Squared distance between row ``i`` of X and row ``j`` of Y, in float64."""
+    x, y = X[np.uintp(i)], Y[np.uintp(j)]  # unsigned: no negative-index wraparound
     acc = 0.0
     for t in range(X.shape[1]):
-        diff = np.float64(X[i, t]) - np.float64(Y[j, t])
+        diff = np.float64(x[t]) - np.float64(y[t])
         acc += diff * diff
     return acc
 
