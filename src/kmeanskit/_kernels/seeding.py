@@ -218,9 +218,10 @@ def _estimate(X, i, Y, j):
     difference and each square is rounded once, and a sum of non-negative terms in any
     order loses at most ``(n_features - 1) u``.
     """
+    x, y = X[np.uintp(i)], Y[np.uintp(j)]  # unsigned: no negative-index wraparound
     acc = X.dtype.type(0)
     for k in range(X.shape[1]):
-        diff = X[i, k] - Y[j, k]
+        diff = x[k] - y[k]
         acc += diff * diff
     return acc
 
@@ -238,7 +239,7 @@ def _estimate_tile(X, rows, m, candidates_x, x_t, tile):
     for r0 in range(0, m, 16):
         for k in range(d):
             for r in range(r0, min(r0 + 16, m)):
-                x_t[k, r] = X[rows[r], k]
+                x_t[k, r] = X[np.uintp(rows[r]), k]  # unsigned: no wraparound code
     for q in range(candidates_x.shape[0]):
         for r in range(m):
             tile[q, r] = 0
@@ -273,12 +274,17 @@ def _gains_chunk(
     # unpredictable, and a mispredicted branch costs more than a test.
     # 1. Rows that some candidate may improve: the tests with the candidate nearest to the
     #    owner and to the pivot stop most rows without looking at any candidate.
+    # Slices indexed from 0 and unsigned indices: numba then emits no negative-index
+    # wraparound code, which cost as much as the tests themselves.
+    stop = min(start + CHUNK_ROWS, n)
+    chunk_closest, chunk_r = closest[start:stop], pivot_r[start:stop]
+    chunk_pivot, chunk_owner = pivot[start:stop], owner[start:stop]
     m = 0
-    for i in range(start, min(start + CHUNK_ROWS, n)):
-        cl = closest[i]
-        y = min_cp[pivot[i]] * e_lo - pivot_r[i] * e_hi
-        keep = (min_cc[owner[i]] < slack * cl) & ((y <= 0.0) | (y * y < cl * e_hi2))
-        rows[m] = i
+    for q in range(stop - start):
+        cl = chunk_closest[q]
+        y = min_cp[np.uintp(chunk_pivot[q])] * e_lo - chunk_r[q] * e_hi
+        keep = (min_cc[np.uintp(chunk_owner[q])] < slack * cl) & ((y <= 0.0) | (y * y < cl * e_hi2))
+        rows[m] = start + q
         m += np.int64(keep)
     # Dense chunk, few features: estimate all its pairs at once (see _estimate_tile).
     tiled = x_t.shape[0] > 0 and m >= TILE_MIN_ROWS
@@ -289,10 +295,10 @@ def _gains_chunk(
     any_bits = np.uint64(0)
     count = 0
     for r_ in range(m):
-        i = rows[r_]
+        i = np.uintp(rows[r_])
         if r_ + _PREFETCH_AHEAD < m:
             prefetch_whole_row(X, rows[r_ + _PREFETCH_AHEAD])
-        a = owner[i]
+        a = np.uintp(owner[i])
         cl = closest[i]
         lim = slack * cl
         cl_hi = cl * e_hi2
@@ -321,25 +327,27 @@ def _gains_chunk(
             if moved:
                 r0 = np.sqrt((nearer + filter_abs) / lo_factor)
         else:
+            pivot_row = cand_pivot[np.uintp(p)]
             for j in range(n_reach[a]):
-                q = reach[a, j]
-                y = cand_pivot[p, q] * e_lo - r_hi
+                q = np.uintp(reach[a, j])
+                y = pivot_row[q] * e_lo - r_hi
                 qs[n_q] = q
                 n_q += np.int64((reach_cc[a, j] < lim) & ((y <= 0.0) | (y * y < cl_hi)))
         # 3. ...are computed exactly, unless a float32 estimate, less its worst rounding
         #    error, is at least `cap`: then the exact distance is not below cl.
         for j in range(n_q):
-            q = qs[j]
+            q_index = qs[j]
+            q = np.uintp(q_index)  # for indexing; q_index for arithmetic (int64)
             if not tiled and use_filter and np.float64(_estimate(X, i, candidates_x, q)) >= cap:
                 continue
             dist = sq_dist_rows(X, i, candidates, q)
             if dist < cl:
                 gain_chunks[c, q] += w * (cl - dist)
-                bits |= np.uint64(1) << np.uint64(min(q, MASK_BITS - 1))
+                bits |= np.uint64(1) << np.uint64(min(q_index, MASK_BITS - 1))
             if dist < r0 * r0:
                 # A nearer pivot: a candidate in the row's own neighbourhood bounds its
                 # distance to the far candidates of later steps much better.
-                p = slot_base + q
+                p = slot_base + q_index
                 r0 = np.sqrt(dist)
                 moved = True
         if moved:
