@@ -1,7 +1,8 @@
 """End-to-end fits on low-d data with many clusters: ../shared/data/sipu/birch1 (100k x 2).
 
-kmeanskit's default algorithm (Hamerly bounds) and its dense Lloyd against scikit-learn's
-lloyd and elkan, from the same initial centres (k rows of X picked by a fixed rng),
+kmeanskit's default algorithm ('auto': Hamerly bounds, or Yinyang's group bounds from 512
+centres on), its 'hamerly', 'yinyang' and dense 'lloyd' against scikit-learn's lloyd and
+elkan, from the same initial centres (k rows of X picked by a fixed rng),
 tol=1e-4, in one run; best of ``--repeats``. Run with
 ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE``.
 """
@@ -34,7 +35,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     warnings.simplefilter("ignore")
     X = np.ascontiguousarray(np.loadtxt(path), dtype=np.float64)
-    names = ["kmeanskit auto", "kmeanskit lloyd", "sklearn lloyd", "sklearn elkan"]
+    names = [
+        "kmeanskit auto",
+        "kmeanskit hamerly",
+        "kmeanskit yinyang",
+        "kmeanskit lloyd",
+        "sklearn lloyd",
+        "sklearn elkan",
+    ]
     print(
         f"birch1: {X.shape[0]} x {X.shape[1]} float64, {args.threads} threads, "
         f"tol={E2E_TOL}, best of {args.repeats}"

@@ -63,9 +63,10 @@ TILE_MIN_ROWS = 96
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def _chunk_mass(sample_weight, closest, start, stop):
     """``sum(w * closest)`` over rows ``start:stop``, in row order."""
+    weights, dist = sample_weight[start:stop], closest[start:stop]  # from 0: no wraparound
     acc = 0.0
-    for i in range(start, stop):
-        acc += np.float64(sample_weight[i]) * closest[i]
+    for q in range(stop - start):
+        acc += np.float64(weights[q]) * dist[q]
     return acc
 
 

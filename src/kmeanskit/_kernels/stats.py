@@ -73,9 +73,11 @@ def chunk_finite_probe(
     flat = X.reshape(n * d)  # C-contiguous: a chunk is one contiguous run of values
     zero = X.dtype.type(0)
     for c in prange(out.shape[0]):
+        # A slice indexed from 0: no negative-index wraparound, so the sum vectorises.
+        part = flat[c * CHUNK_ROWS * d : min((c + 1) * CHUNK_ROWS, n) * d]
         acc = zero
-        for j in range(c * CHUNK_ROWS * d, min((c + 1) * CHUNK_ROWS, n) * d):
-            acc += flat[j] * zero
+        for j in range(part.shape[0]):
+            acc += part[j] * zero
         out[c] = acc
 
 
