@@ -80,6 +80,8 @@ def _new_centers(
     of a partition.
     """
     sums, weights = step.sums, step.weights
+    if weights.all():  # no empty cluster: the common case, kept cheap (small fits)
+        return (sums / weights[:, None]).astype(centers.dtype), 0
     empty = np.flatnonzero(weights == 0)
     if empty.size:
         far = backend.farthest(data, centers, empty.size)
