@@ -45,8 +45,9 @@ BOUND_GROUPS_BUDGET = 8 * 2**20
 
 #: Centres per group of Yinyang's bounds. Ding et al. advise 10; here the rows the
 #: bounds cannot place are scored together (a GEMM or a loop vectorised over rows), so
-#: a score costs less than a bound's upkeep does, and fewer groups measured faster:
-#: 100k x 2, k = 1000: 16 groups 335 ms, 100 groups 641 ms, 1 group (Hamerly) 424 ms.
+#: a score costs less than a bound's upkeep does, and fewer groups measured faster
+#: (development measurement, 100k x 2, k = 1000, end to end: 16 groups 335 ms, 100
+#: groups 641 ms).
 CENTERS_PER_BOUND_GROUP = 64
 
 

@@ -26,9 +26,10 @@ AUTO_DENSE_BELOW_WORK = 1 << 21
 
 
 #: 'auto' keeps Yinyang's group bounds (else Hamerly's one) from this many centres on,
-#: where the rows are scored by the direct loop (a few features). Measured, end to end
-#: from k-means++: 22% faster at 100k x 2 x 1000, 12% at 200k x 4 x 512, 15% on Birch1
-#: at k = 1000; 40-50% slower at k = 200-300, and no faster at GEMM shapes (d >= 8).
+#: where the rows are scored by the direct loop (a few features). benchmarks/
+#: bench_bounds.py, end to end from k-means++, Hamerly's time over Yinyang's: 1.14 at
+#: 200k x 4 x 512, 1.06 on Birch1 at k = 1000, 0.98 at 100k x 2 x 1000; 1.00-1.02 below
+#: 512 centres, 0.91 at the GEMM shape 200k x 64 x 256.
 AUTO_YINYANG_MIN_CLUSTERS = 512
 
 #: The algorithms every backend runs; all give the labels of the dense pass.
