@@ -29,9 +29,9 @@ from kmeanskit.backends.bounds import BoundsPlan  # noqa: E402
 from kmeanskit.datasets import make_blobs  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-#: Low d with many centres (where the groups may pay), then mid d and a GEMM shape.
+#: Low d with many centres (where the groups may pay), fewer centres, then GEMM shapes.
 ROWS = ["birch1x1000", "100000x2x1000", "200000x4x512", "100000x2x200", "100000x8x256",
-        "200000x64x256"]  # fmt: skip
+        "200000x64x256", "100000x16x1024", "100000x128x1024", "200000x32x4096"]  # fmt: skip
 ALGORITHMS = ("lloyd", "hamerly", "yinyang", "auto")
 
 

@@ -27,9 +27,9 @@ AUTO_DENSE_BELOW_WORK = 1 << 21
 
 #: 'auto' keeps Yinyang's group bounds (else Hamerly's one) from this many centres on,
 #: where the rows are scored by the direct loop (a few features). benchmarks/
-#: bench_bounds.py, end to end from k-means++, Hamerly's time over Yinyang's: 1.14 at
-#: 200k x 4 x 512, 1.06 on Birch1 at k = 1000, 0.98 at 100k x 2 x 1000; 1.00-1.02 below
-#: 512 centres, 0.91 at the GEMM shape 200k x 64 x 256.
+#: bench_bounds.py, end to end from k-means++, Hamerly's time over Yinyang's (two runs):
+#: 1.13-1.14 at 200k x 4 x 512, 1.03-1.06 on Birch1 at k = 1000, 0.98-1.00 at
+#: 100k x 2 x 1000; 0.98-1.02 below 512 centres; 0.91-0.99 at GEMM shapes (k = 256-4096).
 AUTO_YINYANG_MIN_CLUSTERS = 512
 
 #: The algorithms every backend runs; all give the labels of the dense pass.
