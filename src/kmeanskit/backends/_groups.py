@@ -20,9 +20,7 @@ from kmeanskit._kernels.assign import NO_BOUNDS, USE_BOUNDS, assign_pass
 from kmeanskit._kernels.distance import distances_to_assigned, squared_distances
 from kmeanskit._kernels.stats import _chunk_column_sums, sum_in_order
 from kmeanskit.backends import Step
-from kmeanskit.backends.bounds import NO_TERMS, BoundsPlan, BoundTerms, score_gamma
-
-__all__ = ["BoundsPlan", "group_pass", "pass_step"]
+from kmeanskit.backends.bounds import NO_TERMS, BoundTerms, score_gamma
 
 _NO_LOWER = np.empty((0, 1), dtype=np.float32)
 

@@ -26,7 +26,7 @@ from kmeanskit._config import CHUNK_ROWS
 from kmeanskit._kernels.assign import NO_BOUNDS, SET_BOUNDS, USE_BOUNDS
 from kmeanskit.backends import Step
 from kmeanskit.backends import _groups as G
-from kmeanskit.backends.bounds import check_algorithm
+from kmeanskit.backends.bounds import BoundsPlan, check_algorithm
 
 #: A partition (one task per pass) holds whole groups and, when there are enough
 #: groups, at least this many bytes: fewer, larger tasks cost less scheduling.
@@ -62,7 +62,7 @@ class DaskData:
     dtype: np.dtype
     n_clusters: int
     passes: list = field(default_factory=list)  # one Delayed per partition, [] before a pass
-    plan: G.BoundsPlan = field(default_factory=lambda: G.BoundsPlan("lloyd"))
+    plan: BoundsPlan = field(default_factory=lambda: BoundsPlan("lloyd"))
     #: The persisted collections: holding them keeps their results on the workers.
     persisted: tuple = ()
 
@@ -239,7 +239,7 @@ class DaskBackend:
 
     def begin(self, data: DaskData) -> None:
         data.passes = []
-        data.plan = G.BoundsPlan.for_shape(
+        data.plan = BoundsPlan.for_shape(
             self.algorithm, data.n_samples, data.n_clusters, data.n_features, data.dtype.itemsize
         )
 

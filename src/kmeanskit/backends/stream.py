@@ -21,7 +21,7 @@ import numpy as np
 from kmeanskit._kernels.assign import NO_BOUNDS
 from kmeanskit.backends import Step
 from kmeanskit.backends import _groups as G
-from kmeanskit.backends.bounds import check_algorithm
+from kmeanskit.backends.bounds import BoundsPlan, check_algorithm
 
 _PARQUET = (".parquet", ".pq")
 
@@ -177,7 +177,7 @@ class StreamData:
     sum_partials: np.ndarray | None = None  # per-chunk column sums of the first read
     passes: int = 0  # reads of the whole file, for the record
     lower: np.ndarray | None = None  # (n, centre groups) float32 bounds, made by a bounded pass
-    plan: G.BoundsPlan = field(default_factory=lambda: G.BoundsPlan("lloyd"))
+    plan: BoundsPlan = field(default_factory=lambda: BoundsPlan("lloyd"))
 
     @property
     def n_groups(self) -> int:
@@ -232,7 +232,7 @@ class StreamBackend:
         data.labels.fill(-1)
         n, d = data.source.shape
         itemsize = np.dtype(data.source.dtype).itemsize
-        data.plan = G.BoundsPlan.for_shape(self.algorithm, n, data.n_clusters, d, itemsize)
+        data.plan = BoundsPlan.for_shape(self.algorithm, n, data.n_clusters, d, itemsize)
 
     def column_variance(self, data: StreamData) -> np.ndarray:
         """Per-feature variance, the same bits as ``_kernels.stats.column_variance``."""
