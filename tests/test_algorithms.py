@@ -244,3 +244,22 @@ def test_center_groups_are_deterministic_and_cover_every_centre():
     assert groups.min() >= 0 and groups.max() < 6
     np.testing.assert_array_equal(groups, center_groups(centers.copy(), 6))
     assert not center_groups(centers, 1).any()
+
+
+@pytest.mark.parametrize("k, d", [(1, 3), (2, 5), (300, 4), (600, 40)])
+def test_center_separation_is_a_tight_lower_bound(k, d):
+    """Each centre's distance to its nearest other centre, from below, within rounding;
+    several blocks of the parallel kernel (k > 256) and the one-centre case."""
+    from kmeanskit.backends.bounds import center_separation
+
+    centers = np.random.default_rng(k).normal(size=(k, d)).astype(np.float32) + 100.0
+    got = center_separation(centers)
+    c = centers.astype(np.float64)
+    d2 = ((c[:, None, :] - c[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(d2, np.inf)
+    true = np.sqrt(d2.min(axis=1))
+    assert np.all(got <= true)
+    if k > 1:
+        np.testing.assert_allclose(got, true, rtol=1e-6)
+    else:
+        assert got[0] == np.inf

@@ -80,3 +80,34 @@ def cluster_costs(
             s = np.float64(second[i])
             error[g, labels[i]] += own
             utility[g, labels[i]] += max(w * (s * s) - own, 0.0)
+
+
+#: Centres per block of ``nearest_other_distances``: one GEMM and its row minima each.
+_PAIR_BLOCK = 256
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def nearest_other_distances(
+    centers,  # in (k, d) float64, centred (their mean subtracted)
+    sq,  # in (k,) float64: squared norms of the rows of centers
+    margin,  # in float: relative rounding slack, times the two squared norms
+    out,  # out (k,) float64: lower bound on each centre's distance to its nearest other
+):
+    """``sqrt(min_{b != a} |c_a|^2 + |c_b|^2 - 2 c_a.c_b - margin (|c_a|^2 + |c_b|^2))``,
+    a block of centres against all of them per GEMM, the minimum fused (no k x k array)."""
+    k = centers.shape[0]
+    n_blocks = (k + _PAIR_BLOCK - 1) // _PAIR_BLOCK
+    centers_t = np.ascontiguousarray(centers.T)
+    for blk in prange(n_blocks):
+        start = blk * _PAIR_BLOCK
+        stop = min(start + _PAIR_BLOCK, k)
+        dots = np.empty((stop - start, k))
+        np.dot(centers[start:stop], centers_t, dots)
+        for r in range(stop - start):
+            a = start + r
+            row = dots[r]
+            best = np.inf
+            for b in range(k):
+                d2 = sq[a] + sq[b] - 2.0 * row[b] - margin * (sq[a] + sq[b])
+                best = min(best, np.inf if b == a else d2)
+            out[a] = np.sqrt(max(best, 0.0))

@@ -12,7 +12,7 @@ import numpy as np
 
 from kmeanskit._config import bound_groups_for, use_gemm_for
 from kmeanskit._kernels.assign import NO_BOUNDS, SET_BOUNDS, USE_BOUNDS
-from kmeanskit._kernels.distance import squared_distances
+from kmeanskit._kernels.distance import nearest_other_distances, squared_distances
 
 #: 'auto' scores every row (and refreshes the bounds) after a pass that changed more than
 #: this fraction of the labels: then the bounds would fail for most rows anyway, and
@@ -225,11 +225,16 @@ def _pair_blocks(centers: np.ndarray, margin: float = 0.0):
 
 
 def center_separation(centers: np.ndarray) -> np.ndarray:
-    """For each centre, a lower bound on the distance to the nearest other centre."""
-    out = np.empty(centers.shape[0])
-    gamma = score_gamma(np.dtype(np.float64), centers.shape[1])
-    for start, stop, d2 in _pair_blocks(centers, gamma):
-        out[start:stop] = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
+    """For each centre, a lower bound on the distance to the nearest other centre (one
+    parallel kernel: with numpy's blocks it took 81 of the 87 ms of a bounded pass at
+    200k x 32 x 4096)."""
+    if centers.shape[0] == 1:
+        return np.full(1, np.inf)
+    c = centers.astype(np.float64)
+    c = np.ascontiguousarray(c - c.mean(axis=0))
+    sq = np.einsum("ij,ij->i", c, c)
+    out = np.empty(c.shape[0])
+    nearest_other_distances(c, sq, score_gamma(np.dtype(np.float64), c.shape[1]), out)
     return out
 
 
