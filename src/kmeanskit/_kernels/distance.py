@@ -88,7 +88,7 @@ _PAIR_BLOCK = 256
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
 def nearest_other_distances(
-    centers,  # in (k, d) float64, centred (their mean subtracted)
+    centers,  # in (k, d) float32|float64, centred (their mean subtracted)
     sq,  # in (k,) float64: squared norms of the rows of centers
     margin,  # in float: relative rounding slack, times the two squared norms
     out,  # out (k,) float64: lower bound on each centre's distance to its nearest other
@@ -101,7 +101,7 @@ def nearest_other_distances(
     for blk in prange(n_blocks):
         start = blk * _PAIR_BLOCK
         stop = min(start + _PAIR_BLOCK, k)
-        dots = np.empty((stop - start, k))
+        dots = np.empty((stop - start, k), dtype=centers.dtype)
         np.dot(centers[start:stop], centers_t, dots)
         for r in range(stop - start):
             a = start + r
