@@ -265,3 +265,17 @@ def test_center_separation_is_a_tight_lower_bound(k, d, dtype, rtol):
         np.testing.assert_allclose(got, true, rtol=rtol)
     else:
         assert got[0] == np.inf
+
+
+@pytest.mark.parametrize("k", [1, 2, 7, 600])
+def test_nearest_other_centre_is_the_first_argmin(k):
+    """The search's neighbour of each centre: the nearest other one, the lowest index
+    among ties (a duplicated centre), from the same kernel as the separation."""
+    from kmeanskit.backends.bounds import nearest_other
+
+    centers = np.random.default_rng(k).normal(size=(k, 6))
+    if k > 3:
+        centers[3] = centers[0]
+    d2 = ((centers[:, None, :] - centers[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(d2, np.inf)
+    np.testing.assert_array_equal(nearest_other(centers), np.argmin(d2, axis=1))

@@ -82,19 +82,21 @@ def cluster_costs(
             utility[g, labels[i]] += max(w * (s * s) - own, 0.0)
 
 
-#: Centres per block of ``nearest_other_distances``: one GEMM and its row minima each.
+#: Centres per block of ``nearest_others``: one GEMM and its row minima each.
 _PAIR_BLOCK = 256
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
-def nearest_other_distances(
+def nearest_others(
     centers,  # in (k, d) float32|float64, centred (their mean subtracted)
     sq,  # in (k,) float64: squared norms of the rows of centers
-    margin,  # in float: relative rounding slack, times the two squared norms
-    out,  # out (k,) float64: lower bound on each centre's distance to its nearest other
+    margin,  # in float: relative rounding slack, times the two squared norms (0: none)
+    dist,  # out (k,) float64: sqrt of each centre's smallest such score to another
+    nearest,  # out (k,) int64: that other centre (the first among ties)
 ):
-    """``sqrt(min_{b != a} |c_a|^2 + |c_b|^2 - 2 c_a.c_b - margin (|c_a|^2 + |c_b|^2))``,
-    a block of centres against all of them per GEMM, the minimum fused (no k x k array)."""
+    """``min_{b != a} |c_a|^2 + |c_b|^2 - 2 c_a.c_b - margin (|c_a|^2 + |c_b|^2)`` and its
+    argument: a block of centres against all of them per GEMM, the minimum fused (no
+    k x k array)."""
     k = centers.shape[0]
     n_blocks = (k + _PAIR_BLOCK - 1) // _PAIR_BLOCK
     centers_t = np.ascontiguousarray(centers.T)
@@ -107,7 +109,11 @@ def nearest_other_distances(
             a = start + r
             row = dots[r]
             best = np.inf
+            arg = 0
             for b in range(k):
                 d2 = sq[a] + sq[b] - 2.0 * row[b] - margin * (sq[a] + sq[b])
-                best = min(best, np.inf if b == a else d2)
-            out[a] = np.sqrt(max(best, 0.0))
+                d2 = np.inf if b == a else d2
+                arg = b if d2 < best else arg
+                best = min(best, d2)
+            dist[a] = np.sqrt(max(best, 0.0))
+            nearest[a] = arg

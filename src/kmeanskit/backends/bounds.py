@@ -12,7 +12,7 @@ import numpy as np
 
 from kmeanskit._config import bound_groups_for, use_gemm_for
 from kmeanskit._kernels.assign import NO_BOUNDS, SET_BOUNDS, USE_BOUNDS
-from kmeanskit._kernels.distance import nearest_other_distances, squared_distances
+from kmeanskit._kernels.distance import nearest_others, squared_distances
 
 #: 'auto' scores every row (and refreshes the bounds) after a pass that changed more than
 #: this fraction of the labels: then the bounds would fail for most rows anyway, and
@@ -63,9 +63,6 @@ def changed_fraction_after(first: bool, n_changed: int, n_samples: int) -> float
     label (from none), which says nothing about convergence: the second pass tries the
     bounds."""
     return 0.0 if first else n_changed / max(1, n_samples)
-
-
-_BLOCK = 256
 
 
 def score_gamma(dtype: np.dtype, n_features: int) -> float:
@@ -208,40 +205,29 @@ class BoundsPlan:
         return "yinyang" if n_bound_groups > 1 else "hamerly"
 
 
-def _pair_blocks(centers: np.ndarray, margin: float = 0.0):
-    """Squared distances between the centres, ``_BLOCK`` rows at a time (no k x k matrix),
-    less ``margin`` times the squared norms (about the centres' mean), diagonal inf."""
+def _nearest_others(
+    centers: np.ndarray, dtype: np.dtype, margin: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_kernels.distance.nearest_others`` on the centres less their mean, in ``dtype``."""
     c = centers.astype(np.float64)
-    c = c - c.mean(axis=0)
-    sq = np.einsum("ij,ij->i", c, c)
-    k = c.shape[0]
-    for start in range(0, k, _BLOCK):
-        stop = min(start + _BLOCK, k)
-        d2 = sq[start:stop, None] + sq[None, :] - 2.0 * (c[start:stop] @ c.T)
-        if margin:
-            d2 -= margin * (sq[start:stop, None] + sq[None, :])
-        d2[np.arange(stop - start), np.arange(start, stop)] = np.inf
-        yield start, stop, d2
+    c = np.ascontiguousarray(c - c.mean(axis=0), dtype=dtype)
+    c64 = c.astype(np.float64)
+    sq = np.einsum("ij,ij->i", c64, c64)
+    dist, nearest = np.empty(c.shape[0]), np.empty(c.shape[0], dtype=np.int64)
+    nearest_others(c, sq, margin, dist, nearest)
+    return dist, nearest
 
 
 def center_separation(centers: np.ndarray) -> np.ndarray:
     """For each centre, a lower bound on the distance to the nearest other centre (one
     parallel kernel: with numpy's blocks it took 81 of the 87 ms of a bounded pass at
-    200k x 32 x 4096)."""
+    200k x 32 x 4096). Float32 centres get a float32 GEMM (faster) and its margin."""
     if centers.shape[0] == 1:
         return np.full(1, np.inf)
-    c = centers.astype(np.float64)
-    # float32 centres get a float32 GEMM (twice as fast) and the float32 rounding margin.
-    c = np.ascontiguousarray(c - c.mean(axis=0), dtype=centers.dtype)
-    sq = np.einsum("ij,ij->i", c.astype(np.float64), c.astype(np.float64))
-    out = np.empty(c.shape[0])
-    nearest_other_distances(c, sq, score_gamma(c.dtype, c.shape[1]), out)
-    return out
+    dtype = np.dtype(centers.dtype)
+    return _nearest_others(centers, dtype, score_gamma(dtype, centers.shape[1]))[0]
 
 
 def nearest_other(centers: np.ndarray) -> np.ndarray:
-    """Index of each centre's nearest other centre."""
-    out = np.empty(centers.shape[0], dtype=np.int64)
-    for start, stop, d2 in _pair_blocks(centers):
-        out[start:stop] = np.argmin(d2, axis=1)
-    return out
+    """Index of each centre's nearest other centre (0 for a lone centre)."""
+    return _nearest_others(centers, np.dtype(np.float64), 0.0)[1]
