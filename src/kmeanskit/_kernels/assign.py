@@ -398,11 +398,16 @@ def assign_pass(
                                 low = min(low, low_h)
                         bound = max(low, separation[a] - u)
                         chunk_dist[q] = u2  # kept if the row keeps its label
-                        if bound > u:
-                            x_norm = u + c_norm[a]
-                            if (bound - u) * (bound + u) > gamma * (x_norm * x_norm + c_sq_max):
-                                chunk_label[q] = a
-                                continue
+                        chunk_label[q] = a  # overwritten if the row is scored
+                        x_norm = u + c_norm[a]
+                        # Without a branch (`&`, and `m` advances by the outcome):
+                        # which rows the bounds prove is unpredictable.
+                        proved = (bound > u) & (
+                            (bound - u) * (bound + u) > gamma * (x_norm * x_norm + c_sq_max)
+                        )
+                        rows[m] = i
+                        m += np.int64(not proved)
+                        continue
                     rows[m] = i
                     m += 1
                 gathered[c - b_start] = m - m_before
