@@ -70,9 +70,9 @@ def _gather_shifted(X, rows, m, contiguous, shift, use_gemm, want_sq, x_g, x_t, 
     d = X.shape[1]
     if use_gemm:
         for q in range(m):
-            x_i = X[np.uintp(rows[q])]  # unsigned: no wraparound code
+            r = np.uintp(rows[q])  # unsigned: no wraparound code
             for t in range(d):
-                x_g[q, t] = x_i[t] - shift[t]
+                x_g[q, t] = X[r, t] - shift[t]
         if want_sq:
             for q in range(m):
                 acc = 0.0
@@ -233,12 +233,11 @@ def _take_scores(
             dist_r[slot] = sq_dist_rows(X, i, centers, label)
         if mode != NO_BOUNDS:
             slack = gamma * (x_sq[q] + c_sq_max)
-            bounds_i = lower[i]
             for g in range(lower.shape[1]):
                 other = np.float64(gmin[g, q])
                 if use_gemm:
                     other += x_sq[q]
-                bounds_i[g] = _store_lower(np.sqrt(max(other - slack, 0.0)))
+                lower[i, g] = _store_lower(np.sqrt(max(other - slack, 0.0)))
 
 
 # Not inlined, and indexed through slices from 0 with unsigned labels: numba then
@@ -384,17 +383,16 @@ def assign_pass(
                         # Each group's bound decays by the most its centres moved (the
                         # row's own group: its other centres). A row that is scored
                         # below gets new bounds, so they are written either way.
-                        bounds_q = chunk_lower[q]
                         if n_bound_groups == 1:  # Hamerly: the common case, kept lean
-                            low = np.float64(bounds_q[0]) - drift_other[a]
-                            bounds_q[0] = _store_lower(low)
+                            low = np.float64(chunk_lower[q, 0]) - drift_other[a]
+                            chunk_lower[q, 0] = _store_lower(low)
                         else:
                             own = group_of[a]
                             low = np.inf
                             for h in range(n_bound_groups):
                                 drift = drift_other[a] if h == own else drift_group[h]
-                                low_h = np.float64(bounds_q[h]) - drift
-                                bounds_q[h] = _store_lower(low_h)
+                                low_h = np.float64(chunk_lower[q, h]) - drift
+                                chunk_lower[q, h] = _store_lower(low_h)
                                 low = min(low, low_h)
                         bound = max(low, separation[a] - u)
                         chunk_dist[q] = u2  # kept if the row keeps its label
