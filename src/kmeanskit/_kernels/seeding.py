@@ -55,6 +55,10 @@ MASK_BITS = 64
 #: The gains pass prefetches the row this many kept rows ahead (they are scattered).
 _PREFETCH_AHEAD = 4
 
+#: Blocks of chunks the parallel gains pass is cut into (one scratch each); the results
+#: are per chunk, so they do not depend on it.
+SCRATCH_BLOCKS = 64
+
 #: The tiled estimates (``_estimate_tile``) are used for a chunk with at least this many
 #: rows left after the quick tests, when the host enables them (few features, float32).
 TILE_MIN_ROWS = 96
@@ -240,7 +244,8 @@ def _estimate_tile(X, rows, m, candidates_x, x_t, tile):
     for r0 in range(0, m, 16):
         for k in range(d):
             for r in range(r0, min(r0 + 16, m)):
-                x_t[k, r] = X[np.uintp(rows[r]), k]  # unsigned: no wraparound code
+                r_ = np.uintp(r)  # unsigned indices: no wraparound code
+                x_t[k, r_] = X[np.uintp(rows[r_]), k]
     for q in range(candidates_x.shape[0]):
         for r in range(m):
             tile[q, r] = 0
@@ -328,10 +333,10 @@ def _gains_chunk(
             if moved:
                 r0 = np.sqrt((nearer + filter_abs) / lo_factor)
         else:
-            pivot_row = cand_pivot[np.uintp(p)]
+            p_ = np.uintp(p)  # indexed, not a view of the row: no decref per row
             for j in range(n_reach[a]):
                 q = np.uintp(reach[a, j])
-                y = pivot_row[q] * e_lo - r_hi
+                y = cand_pivot[p_, q] * e_lo - r_hi
                 qs[n_q] = q
                 n_q += np.int64((reach_cc[a, j] < lim) & ((y <= 0.0) | (y * y < cl_hi)))
         # 3. ...are computed exactly, unless a float32 estimate, less its worst rounding
@@ -405,14 +410,18 @@ def candidate_gains(
     to a candidate is found to be below that to its pivot takes the candidate as pivot
     (pivots only prune: the gains do not depend on them).
     """
-    for c in prange(gain_chunks.shape[0]):
+    # Scratch per block of chunks, not per chunk: its allocations cost 4-5% of a step.
+    n_chunks = gain_chunks.shape[0]
+    n_blocks = min(n_chunks, SCRATCH_BLOCKS)
+    for b in prange(n_blocks):
         rows, qs, x_t, tile = _gains_scratch(X, candidates.shape[0], params[5] > 0.0)
-        _gains_chunk(
-            c, X, sample_weight, closest, owner, pivot, pivot_r, candidates, candidates_x,
-            n_reach, reach, reach_cc, min_cc, cand_pivot, min_cp, slot_base, params,
-            gain_chunks, n_improved, improved_rows, improved_bits, chunk_bits, rows, qs, x_t,
-            tile,
-        )  # fmt: skip
+        for c in range(b * n_chunks // n_blocks, (b + 1) * n_chunks // n_blocks):
+            _gains_chunk(
+                c, X, sample_weight, closest, owner, pivot, pivot_r, candidates, candidates_x,
+                n_reach, reach, reach_cc, min_cc, cand_pivot, min_cp, slot_base, params,
+                gain_chunks, n_improved, improved_rows, improved_bits, chunk_bits, rows, qs,
+                x_t, tile,
+            )  # fmt: skip
 
 
 @njit(cache=True, fastmath=FASTMATH)
