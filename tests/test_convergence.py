@@ -254,3 +254,15 @@ def test_not_verbose_prints_nothing(capsys):
     X = overlapping(n=300)
     KMeans(n_clusters=3, random_state=0).fit(X)
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("n_clusters", [1, 3, 8])
+def test_n_distinct_labels_counts_what_bincount_counts(n_clusters):
+    from kmeanskit._kernels.stats import n_distinct_labels
+
+    rng = np.random.default_rng(n_clusters)
+    for size in (0, 1, 5, 1000):
+        for high in range(1, n_clusters + 1):
+            labels = rng.integers(0, high, size).astype(np.int32)
+            expected = np.count_nonzero(np.bincount(labels, minlength=n_clusters))
+            assert n_distinct_labels(labels, n_clusters) == expected

@@ -24,6 +24,7 @@ from kmeanskit import _core, _search
 from kmeanskit._config import resolve_n_threads, thread_limits
 from kmeanskit._init import INIT_METHODS, initial_centers
 from kmeanskit._init import kmeans_plusplus as _kmeans_plusplus
+from kmeanskit._kernels.stats import n_distinct_labels
 from kmeanskit.backends import get_backend
 from kmeanskit.backends.dask import is_dask_collection
 from kmeanskit.backends.stream import StreamedArray, is_streamed
@@ -468,7 +469,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.init_size_ = (
             X_s.shape[0] if given or self.init_size is None else min(self.init_size, X_s.shape[0])
         )
-        n_distinct = int(np.count_nonzero(np.bincount(result.labels, minlength=self.n_clusters)))
+        n_distinct = int(n_distinct_labels(result.labels, self.n_clusters))
         if n_distinct < self.n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({n_distinct}) found smaller than "

@@ -86,3 +86,19 @@ def is_all_finite(X: np.ndarray) -> bool:
     probe = np.empty(max(1, -(-X.shape[0] // CHUNK_ROWS)))
     chunk_finite_probe(X, probe)
     return not np.isnan(probe).any()
+
+
+@njit(cache=True)
+def n_distinct_labels(labels, n_clusters):
+    """How many of the labels ``0 .. n_clusters - 1`` occur in ``labels``; stops reading
+    once all have been seen (a fit's labels usually show them all in the first rows,
+    where ``np.bincount`` reads all of them twice)."""
+    seen = np.zeros(n_clusters, dtype=np.bool_)
+    count = 0
+    for i in range(labels.shape[0]):
+        label = np.uintp(labels[i])
+        count += np.int64(not seen[label])
+        seen[label] = True
+        if count == n_clusters:
+            break
+    return count
