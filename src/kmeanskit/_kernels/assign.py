@@ -376,6 +376,7 @@ def assign_pass(
                     i = start + q
                     if prefetch and i + ahead < n:
                         prefetch_row(X, i + ahead)
+                    proved = False  # every row is scored unless its bounds prove its label
                     if mode == USE_BOUNDS:
                         a = np.uintp(chunk_prev[q])
                         u2 = sq_dist_rows(X, i, centers, a)
@@ -403,11 +404,8 @@ def assign_pass(
                         proved = (bound > u) & (
                             (bound - u) * (bound + u) > gamma * (x_norm * x_norm + c_sq_max)
                         )
-                        rows[m] = i
-                        m += np.int64(not proved)
-                        continue
                     rows[m] = i
-                    m += 1
+                    m += np.int64(not proved)
                 gathered[c - b_start] = m - m_before
                 c += 1
             b_stop = c
