@@ -108,6 +108,7 @@ def test_kmeans_plusplus_seeding_identical_across_threads(dtype, d):
             max_iter=1,
             random_state=3,
             search_size=None,
+            init_size=None,
         )  # fmt: skip
         for t in THREADS
     ]

@@ -274,5 +274,45 @@ def test_init_size_seeds_on_a_reported_subsample(capsys):
     assert "Seeding on 500 of 3000 rows (init_size)." in capsys.readouterr().out
     assert KMeans(6, random_state=0).fit(X).init_size_ == 3000
     assert KMeans(6, init_size=10**6, random_state=0).fit(X).init_size_ == 3000
-    with pytest.raises(ValueError, match="init_size=3 must be None"):
+    with pytest.raises(ValueError, match="init_size=3 must be 'auto', None"):
         KMeans(6, init_size=3).fit(X)
+
+
+def test_init_size_auto_seeds_on_a_sample_only_when_the_search_runs(capsys):
+    from kmeanskit._search import AUTO_INIT_MIN_ROWS, AUTO_INIT_ROWS_PER_CLUSTER
+
+    k = 6
+    size = max(AUTO_INIT_MIN_ROWS, AUTO_INIT_ROWS_PER_CLUSTER * k)
+    X, _ = blobs(n=2 * size, d=2, k=k, seed=4)
+    km = KMeans(k, random_state=0, verbose=1).fit(X)
+    assert km.init_size_ == size
+    assert km.search_size_ == len(X)
+    assert f"Seeding on {size} of {len(X)} rows (init_size)." in capsys.readouterr().out
+    # The same fit as asking for that many rows.
+    same = KMeans(k, random_state=0, init_size=size).fit(X)
+    np.testing.assert_array_equal(km.cluster_centers_, same.cluster_centers_)
+    # No search to repair the seeding: every row, as scikit-learn seeds.
+    assert KMeans(k, random_state=0, search=None).fit(X).init_size_ == len(X)
+    given = KMeans(k, init=X[:k].copy(), n_init=1).fit(X)
+    assert given.init_size_ == len(X)
+    assert KMeans(k, random_state=0, init_size=None).fit(X).init_size_ == len(X)
+
+
+def test_init_size_draws_rows_of_positive_weight_only():
+    from kmeanskit._init import initial_centers
+
+    X, _ = blobs(n=3000, d=3, k=6, seed=2)
+    w = np.zeros(len(X))
+    w[::10] = 1.0  # 300 rows can be centres
+    for seed in range(5):
+        centers = initial_centers(X, w, 6, "k-means++", seed, init_size=100)
+        positive = X[w > 0]
+        assert all((positive == c).all(axis=1).any() for c in centers)
+    # Fewer positive rows than init_size: all of them, nothing drawn.
+    rs = np.random.RandomState(3)
+    from kmeanskit._init import kmeans_plusplus as kpp
+
+    np.testing.assert_array_equal(
+        initial_centers(X, w, 6, "k-means++", 3, init_size=1000),
+        kpp(X[w > 0], 6, w[w > 0], rs)[0],
+    )

@@ -193,11 +193,15 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         positive weight, so results stay bit-reproducible. It applies only when the
         breathing search runs (not with ``search=None``, given centres, or the 1-D
         optimum). The rows used are in ``search_size_`` and ``history_.search_size``.
-    init_size : int or None, default=None
-        Rows the seeding sees: None for all; an integer below ``n_samples`` draws that
-        many rows uniformly (without replacement, from each restart's seed) and seeds
-        on them alone. Lloyd and the search always use every row. The rows used are
-        reported in ``init_size_``.
+    init_size : int, 'auto' or None, default='auto'
+        Rows the seeding sees, out of those the restarts run on (``search_size``'s
+        sample, when there is one): None for all; an integer below that draws that many
+        rows of positive weight uniformly (without replacement, from each restart's
+        seed) and seeds on them alone. 'auto': ``max(4096, 64 * n_clusters)`` rows when
+        the breathing search runs (it repairs what a seeding on fewer rows misses; the
+        seeding was 40% of a default fit at k = 256), every row otherwise, as in
+        scikit-learn. Lloyd and the search use all the rows of the restarts. The rows
+        used are reported in ``init_size_``.
     n_threads : int or None, default=None
         Threads for the numba kernels (BLAS runs one thread inside them). None or -1:
         all cores. Results do not depend on it.
@@ -220,7 +224,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         Rows the seeding, restarts and search ran on (``n_samples`` unless
         ``search_size`` sampled them).
     init_size_ : int
-        Rows the seeding saw (``n_samples`` unless ``init_size`` subsampled them).
+        Rows the seeding saw (``search_size_`` unless ``init_size`` subsampled them).
     history_ : FitHistory
         One record per iteration of the kept restart (inertia, squared centre shift,
         labels changed, empty clusters relocated, seconds) and one per restart
@@ -245,7 +249,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         algorithm: str = "auto",
         search: str | None = "auto",
         search_size: int | str | None = "auto",
-        init_size: int | None = None,
+        init_size: int | str | None = "auto",
         n_threads: int | None = None,
     ) -> None:
         self.n_clusters = n_clusters
@@ -282,12 +286,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         if self.algorithm not in _ALGORITHMS:
             raise ValueError(f"algorithm={self.algorithm!r} must be one of {_ALGORITHMS}.")
         size = self.init_size
-        if size is not None and (
-            isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < k
+        if (
+            size != "auto"
+            and size is not None
+            and (isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < k)
         ):
             raise ValueError(
-                f"init_size={size!r} must be None (seed on every row) or an integer >= "
-                f"n_clusters={k}."
+                f"init_size={size!r} must be 'auto', None (seed on every row) or an integer "
+                f">= n_clusters={k}."
             )
         size = self.search_size
         if (
@@ -358,12 +364,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             return [None]
         return [int(s) for s in random_state.randint(np.iinfo(np.int32).max, size=n_init)]
 
-    def _init_fn(self, X: np.ndarray, sample_weight: np.ndarray) -> _core.InitFn:
+    def _init_fn(
+        self, X: np.ndarray, sample_weight: np.ndarray, init_size: int | None
+    ) -> _core.InitFn:
         init, k = self.init, self.n_clusters
 
         def centers_of(seed: int | None) -> np.ndarray:
             if isinstance(init, str):
-                return initial_centers(X, sample_weight, k, init, seed, self.init_size)
+                return initial_centers(X, sample_weight, k, init, seed, init_size)
             if callable(init):
                 rs = np.random.RandomState(seed)
                 centers = np.asarray(init(X, k, random_state=rs))
@@ -442,8 +450,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         X_s, w_s = (X, sample_weight) if rows is None else (X[rows], sample_weight[rows])
         if self.verbose and rows is not None:
             print(f"Seeding, restarts and search on {rows.size} of {X.shape[0]} rows.")
-        if self.verbose and self.init_size is not None and self.init_size < X_s.shape[0]:
-            print(f"Seeding on {self.init_size} of {X_s.shape[0]} rows (init_size).")
+        given = not isinstance(self.init, str)
+        init_size = _search.seeding_size(self.init_size, method, self.n_clusters)
+        init_rows = X_s.shape[0] if given or init_size is None else min(init_size, X_s.shape[0])
+        if self.verbose and init_rows < X_s.shape[0]:
+            print(f"Seeding on {init_rows} of {X_s.shape[0]} rows (init_size).")
         backend = get_backend(X, _BACKEND_ALGORITHM[self.algorithm])
         common = dict(max_iter=self.max_iter, tol=float(self.tol), n_threads=n_threads)
         result = _core.fit(
@@ -451,7 +462,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             X_s,
             w_s,
             self.n_clusters,
-            self._init_fn(X_s, w_s),
+            self._init_fn(X_s, w_s, init_size),
             seeds,
             verbose=bool(self.verbose),
             search=_search.search_fn(
@@ -464,11 +475,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 backend, X, sample_weight, result, verbose=bool(self.verbose), **common
             )
         self._fitted(result, n_threads)
-        given = not isinstance(self.init, str)
         self.search_size_ = X_s.shape[0]
-        self.init_size_ = (
-            X_s.shape[0] if given or self.init_size is None else min(self.init_size, X_s.shape[0])
-        )
+        self.init_size_ = init_rows
         n_distinct = int(n_distinct_labels(result.labels, self.n_clusters))
         if n_distinct < self.n_clusters:
             warnings.warn(

@@ -441,10 +441,13 @@ def initial_centers(
     this, so the same seed gives the same start everywhere.
 
     With ``init_size`` below the number of rows, the method sees only that many rows,
-    drawn uniformly without replacement by the same random state (first), weights kept.
+    drawn uniformly without replacement among the rows of positive weight (the others
+    can never be a centre) by the same random state (first), weights kept.
     """
     rs = np.random.RandomState(seed)
     if init_size is not None and init_size < X.shape[0]:
-        rows = np.sort(rs.choice(X.shape[0], size=init_size, replace=False))
-        X, sample_weight = X[rows], sample_weight[rows]
+        positive = np.flatnonzero(sample_weight > 0)
+        if init_size < positive.size:
+            positive = positive[np.sort(rs.choice(positive.size, size=init_size, replace=False))]
+        X, sample_weight = X[positive], sample_weight[positive]
     return INIT_METHODS[method](X, n_clusters, sample_weight, rs)[0]

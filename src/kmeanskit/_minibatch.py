@@ -197,7 +197,7 @@ class MiniBatchKMeans(
         """Initial centres from a subsample and a seed (callables see the subsample)."""
 
         def centers_of(X_sub: np.ndarray, w_sub: np.ndarray, seed: int | None) -> np.ndarray:
-            return self._kmeans()._init_fn(X_sub, w_sub)(seed)
+            return self._kmeans()._init_fn(X_sub, w_sub, None)(seed)
 
         return centers_of
 

@@ -37,8 +37,9 @@ class Step:
         every centre.
     final : bool
         Whether these labels are exactly what ``labels`` (and predict) would return for
-        the same centres. A bounded pass proves the same labels mathematically but may
-        round a gathered row's scores differently, so the driver then re-labels once.
+        the same centres. A bounded pass proves the same labels mathematically but a
+        GEMM over its gathered rows may round a near tie otherwise, so the driver then
+        re-labels once (direct scores, without a GEMM, round alike: final).
     """
 
     sums: np.ndarray

@@ -197,6 +197,11 @@ class BoundsPlan:
         self.bound_centers = centers.copy() if mode != NO_BOUNDS else None
         self.changed_fraction = changed_fraction_after(first, n_changed, n_samples)
 
+    def relabeled(self, centers: np.ndarray, mode: int) -> None:
+        """After a labels pass of kind ``mode`` over ``centers``: a bounded one leaves the
+        bounds referring to ``centers``; a dense one keeps none."""
+        self.bound_centers = np.array(centers) if mode == USE_BOUNDS else None
+
     @staticmethod
     def ran(mode: int, n_bound_groups: int) -> str:
         """The history's name for a pass of kind ``mode``."""

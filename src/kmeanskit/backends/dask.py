@@ -293,7 +293,7 @@ class DaskBackend:
 
     def labels(self, data: DaskData, centers: np.ndarray) -> tuple[Any, float]:
         step = self._pass(data, centers, accumulate=False, mode=NO_BOUNDS)
-        data.plan.bound_centers = None
+        data.plan.relabeled(centers, NO_BOUNDS)
         return step.labels, step.inertia
 
     def kmeans_parallel(self, data: DaskData, n_clusters: int, seed: int | None) -> np.ndarray:

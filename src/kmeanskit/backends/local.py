@@ -129,7 +129,8 @@ class LocalBackend:
             labels=data.labels,
             algorithm=data.plan.ran(mode, lower.shape[1]),
             skipped=1.0 - float(np.sum(data.scored_chunks)) / n,
-            final=mode != USE_BOUNDS,
+            # Direct scores do not depend on which rows are scored together.
+            final=mode != USE_BOUNDS or dense_labels or not data.use_gemm,
         )
 
     def step(self, data: LocalData, centers: np.ndarray) -> Step:
@@ -146,8 +147,7 @@ class LocalBackend:
         # the dense pass does wherever a GEMM over fewer rows finds a near tie.
         mode = NO_BOUNDS if data.plan.bound_centers is None else USE_BOUNDS
         step = self._pass(data, centers, accumulate=False, mode=mode, dense_labels=True)
-        if mode == USE_BOUNDS:
-            data.plan.bound_centers = np.array(centers)  # what the bounds now refer to
+        data.plan.relabeled(centers, mode)
         return step.labels, step.inertia
 
     def cluster_costs(self, data: LocalData, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

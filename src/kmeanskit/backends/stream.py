@@ -270,7 +270,7 @@ class StreamBackend:
 
     def labels(self, data: StreamData, centers: np.ndarray) -> tuple[np.ndarray, float]:
         step = self._pass(data, centers, accumulate=False, mode=NO_BOUNDS)
-        data.plan.bound_centers = None
+        data.plan.relabeled(centers, NO_BOUNDS)
         return step.labels, step.inertia
 
     def farthest(self, data: StreamData, centers: np.ndarray, m: int) -> np.ndarray:
