@@ -189,6 +189,49 @@ def test_bounded_labels_pass_rescores_a_chunk_with_a_near_tie():
     assert data.scored_chunks.sum() < X.shape[0] // 2  # the bounds skipped most rows
 
 
+def test_bounded_step_without_near_ties_needs_no_labels_pass(monkeypatch):
+    """A bounded step flags the chunks whose gathered rows hold a near tie of GEMM
+    scores (another GEMM might order them otherwise). Without one its labels are
+    predict's, and a run that stops there with no label changed needs no labels pass."""
+    from kmeanskit._config import CHUNK_ROWS
+    from kmeanskit.backends.local import LocalBackend
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(8 * CHUNK_ROWS, 12)).astype(np.float32)
+    tied = 3 * CHUNK_ROWS + 5
+    X[tied, 0] = 0.0  # exactly as far from centre 0 as from centre 1
+    C = np.zeros((4, 12), dtype=np.float32)
+    C[0, 0], C[1, 0], C[2, 1], C[3, 1] = 2.0, -2.0, 30.0, -30.0
+    weights = np.ones(X.shape[0], dtype=np.float32)
+    backend = LocalBackend("hamerly")
+    for rows, flagged in ((X, [3]), (np.delete(X, tied, axis=0), [])):
+        data = backend.prepare(rows, weights[: len(rows)], 4)
+        backend.begin(data)
+        backend.step(data, C)  # scores every row, sets the bounds
+        step = backend.step(data, C)  # uses them
+        assert list(np.flatnonzero(data.tied_chunks)) == flagged
+        assert step.final == (not flagged)
+
+    # Four blobs far apart, started from their centres: the second (bounded) step
+    # changes no label and finds no near tie, so the fit ends without a labels pass.
+    offsets = np.array([[40, 40], [40, -40], [-40, 40], [-40, -40]], dtype=np.float32)
+    blobs4 = X.copy()
+    blobs4[:, :2] += offsets[np.arange(len(X)) % 4]
+    init = np.zeros((4, 12), dtype=np.float32)
+    init[:, :2] = offsets
+    calls = []
+    labels_pass = LocalBackend.labels
+    monkeypatch.setattr(
+        LocalBackend, "labels", lambda self, *a: calls.append(1) or labels_pass(self, *a)
+    )
+    km = KMeans(4, init=init, n_init=1, algorithm="hamerly", tol=0).fit(blobs4)
+    assert km.stop_reason_ == "no_change"
+    assert km.history_[-1].algorithm == "hamerly"
+    assert calls == []
+    np.testing.assert_array_equal(km.labels_, km.predict(blobs4))
+    assert km.inertia_ == -km.score(blobs4)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_yinyang_groups_skip_more_rows_and_give_the_same_answer(dtype):
     """Many centres in two dimensions: 'auto' keeps one bound per group of centres

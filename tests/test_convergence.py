@@ -266,3 +266,16 @@ def test_n_distinct_labels_counts_what_bincount_counts(n_clusters):
             labels = rng.integers(0, high, size).astype(np.int32)
             expected = np.count_nonzero(np.bincount(labels, minlength=n_clusters))
             assert n_distinct_labels(labels, n_clusters) == expected
+
+
+@pytest.mark.parametrize("n", [1, 255, 256, 257, 10_000])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_column_variance_is_numpys_in_one_read(n, dtype):
+    """The variance that scales tol: per-chunk moments merged in order, accurate where a
+    plain sum of squares would cancel (data far from the origin)."""
+    from kmeanskit._kernels.stats import column_variance
+
+    rng = np.random.default_rng(n)
+    X = (rng.normal(size=(n, 3)) * [1.0, 1e-3, 50.0] + [1e5, -3.0, 0.0]).astype(dtype)
+    expected = np.var(X.astype(np.float64), axis=0)
+    np.testing.assert_allclose(column_variance(X), expected, rtol=1e-9, atol=1e-300)

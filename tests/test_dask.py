@@ -70,6 +70,19 @@ def test_given_init_bit_identical(sync, chunking, d, dtype):
     np.testing.assert_array_equal(ref.labels_, naive_labels(X, ref.cluster_centers_))
 
 
+@pytest.mark.parametrize("chunking", CHUNKINGS)
+def test_column_variance_bit_identical(sync, chunking):
+    """The variance that scales tol: one read of the blocks, merged in chunk order."""
+    from kmeanskit._kernels.stats import column_variance
+    from kmeanskit.backends.dask import DaskBackend
+
+    X, _ = blobs(n=6000, d=5, k=6, seed=1)
+    X += 1e4  # far from the origin: a sum of squares would cancel
+    backend = DaskBackend()
+    data = backend.prepare(_chunked(X, chunking), None, 6)
+    assert backend.column_variance(data).tobytes() == column_variance(X).tobytes()
+
+
 @pytest.mark.parametrize("algorithm", ["hamerly", "yinyang", "auto"])
 def test_bounds_bit_identical(sync, algorithm):
     """Hamerly bounds kept per partition on the workers: the same passes as in memory."""

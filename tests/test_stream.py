@@ -107,7 +107,19 @@ def test_one_group_in_memory_at_a_time(tmp_path):
     data = backend.prepare(StreamedArray(_npy(tmp_path, X)), None, 3)
     assert data.n_groups == 64
     assert data.buffer.nbytes == X.nbytes // 64
-    assert data.passes == 1  # the NaN check and the column sums share one read
+    assert data.passes == 1  # the NaN check and the column moments share one read
+
+
+def test_column_variance_from_the_first_read(tmp_path):
+    """The variance that scales tol comes from the read that checks the file: the same
+    bits as in memory, no other read."""
+    from kmeanskit._kernels.stats import column_variance
+
+    X, _ = blobs(n=64 * 512 + 77, d=4, k=3, dtype=np.float32, seed=5)
+    backend = StreamBackend()
+    data = backend.prepare(StreamedArray(_npy(tmp_path, X)), None, 3)
+    assert backend.column_variance(data).tobytes() == column_variance(X).tobytes()
+    assert data.passes == 1
 
 
 def test_non_finite_file_is_refused(tmp_path):

@@ -101,11 +101,13 @@ def search_rows(
         return None
     if size == "auto":
         size = max(AUTO_SEARCH_MIN_ROWS, AUTO_SEARCH_ROWS_PER_CLUSTER * n_clusters)
-    positive = np.flatnonzero(sample_weight > 0)
-    if size >= positive.size:
+    # Every weight positive (the usual case): the same draw without an index of n rows.
+    every = sample_weight.shape[0] > 0 and sample_weight.min() > 0
+    n_positive = sample_weight.shape[0] if every else int(np.count_nonzero(sample_weight > 0))
+    if size >= n_positive:
         return None
-    picked = np.random.default_rng(seed).choice(positive.size, size=int(size), replace=False)
-    return positive[np.sort(picked)]
+    picked = np.sort(np.random.default_rng(seed).choice(n_positive, size=int(size), replace=False))
+    return picked if every else np.flatnonzero(sample_weight > 0)[picked]
 
 
 def breathe_in(

@@ -28,7 +28,9 @@ bounds; ``mode=0`` scores every row and keeps no bounds. A direct score does not
 on the rows scored with it; a GEMM over a gathered subset may round a near tie otherwise
 than the dense pass's GEMM over the whole chunk. With ``dense_labels`` (the final labels
 pass of a fit) a chunk whose gathered rows hold such a near tie is scored whole, as the
-dense pass scores it, so the labels are ``predict``'s bit for bit.
+dense pass scores it, so the labels are ``predict``'s bit for bit. Without it such chunks
+are only flagged (``tied_chunks``): a pass that flags none has ``predict``'s labels too,
+and the driver needs no labels pass after it.
 
 Either way the squared distance to the chosen centre is computed exactly,
 ``sum((x - c)^2)`` in float64, for every row (a bounded pass reuses the one its bound
@@ -288,6 +290,8 @@ def assign_pass(
     inertia_chunks,  # out (n_chunks,) float64: weighted sum of squared distances
     changed_chunks,  # out (n_chunks,) int64: labels that differ from labels_prev
     scored_chunks,  # out (n_chunks,) int64: rows that were scored against every centre
+    tied_chunks,  # out (n_chunks,) bool: a gathered row's two best GEMM scores are a near
+    #               tie and the chunk was not rescored whole (never with dense_labels)
 ):
     """One pass over the rows: labels, per-group cluster sums, per-chunk inertia."""
     n, d = X.shape
@@ -424,7 +428,7 @@ def assign_pass(
                     and piece[0] % CHUNK_ROWS == 0
                     and (pm == CHUNK_ROWS or piece[0] + pm == n)
                 )
-                if dense_labels and use_gemm and not whole_chunk:
+                if use_gemm and not whole_chunk:
                     _mark_near_ties(
                         piece, pm, best_val, second_val, x_sq, d, unit, c_norm_max, c_sq_max,
                         b_start, rescore,
@@ -433,11 +437,12 @@ def assign_pass(
                     X, centers, piece, pm, best_q, gmin, x_sq, labels_prev, mode,
                     use_gemm, gamma, c_sq_max, lower, label_r, dist_r, first_row,
                 )  # fmt: skip
-            # A GEMM over other rows may round a near tie the other way: such a chunk is
-            # scored whole, as the dense pass scores it, so its labels are the dense ones.
+            # A GEMM over other rows may round a near tie the other way: with
+            # `dense_labels` such a chunk is scored whole, as the dense pass scores it, so
+            # its labels are the dense ones; otherwise it is only counted.
             for b in range(b_stop - b_start):
-                if rescore[b]:
-                    rescore[b] = False
+                tied_chunks[b_start + b] = rescore[b] and not dense_labels
+                if rescore[b] and dense_labels:
                     start = (b_start + b) * CHUNK_ROWS
                     size = min(start + CHUNK_ROWS, n) - start
                     for q in range(size):
@@ -452,6 +457,7 @@ def assign_pass(
                         mode, use_gemm, gamma, c_sq_max, lower, label_r, dist_r, first_row,
                     )  # fmt: skip
                     gathered[b] = size
+                rescore[b] = False
             # 3. Labels, inertia and sums in row order, chunk by chunk, whichever rows
             #    were scored. Inertia and change count have loops of their own (they
             #    vectorise).

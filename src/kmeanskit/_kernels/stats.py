@@ -10,25 +10,57 @@ from kmeanskit._kernels import FASTMATH
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
-def _chunk_column_sums(X, center, out):
-    """``out[c, t] = sum over chunk c of (X[i, t] - center[t])^p``, p = 1 if center is
-    empty, else 2. One row of partials per chunk, reduced by the caller in order."""
+def chunk_moments(
+    X,  # in (n, d)
+    means,  # out (n_chunks, d) float64: mean of each column over the chunk's rows
+    m2,  # out (n_chunks, d) float64: sum of squared deviations from that mean
+):
+    """Per chunk, the mean and the sum of squared deviations of every column: two reads
+    of the chunk while it is in cache, so one read of X in all."""
     n, d = X.shape
-    squared = center.shape[0] > 0
-    for c in prange(out.shape[0]):
+    for c in prange(means.shape[0]):
+        start, stop = c * CHUNK_ROWS, min((c + 1) * CHUNK_ROWS, n)
+        rows = X[start:stop]  # indexed from 0: no wraparound code
         for t in range(d):
-            out[c, t] = 0.0
-        for i in range(c * CHUNK_ROWS, min((c + 1) * CHUNK_ROWS, n)):
+            means[c, t] = 0.0
+            m2[c, t] = 0.0
+        for q in range(stop - start):
             for t in range(d):
-                if squared:
-                    diff = np.float64(X[i, t]) - center[t]
-                    out[c, t] += diff * diff
-                else:
-                    out[c, t] += np.float64(X[i, t])
+                means[c, t] += np.float64(rows[q, t])
+        for t in range(d):
+            means[c, t] /= stop - start
+        for q in range(stop - start):
+            for t in range(d):
+                diff = np.float64(rows[q, t]) - means[c, t]
+                m2[c, t] += diff * diff
+
+
+# No fastmath: the merge must run in chunk order, the same bits for every backend.
+@njit(cache=True)
+def merged_variance(
+    means,  # in (n_chunks, d) float64: from chunk_moments, the chunks of all rows in order
+    m2,  # in (n_chunks, d) float64: likewise
+    n,  # in int: rows in all (every chunk holds CHUNK_ROWS of them but the last)
+):
+    """Population variance of every column from per-chunk moments, merged in chunk
+    order by Chan, Golub and LeVeque's update (no cancellation of large sums)."""
+    d = means.shape[1]
+    mean = means[0].copy()
+    total = m2[0].copy()
+    seen = min(CHUNK_ROWS, n)
+    for c in range(1, means.shape[0]):
+        size = min(CHUNK_ROWS, n - c * CHUNK_ROWS)
+        after = seen + size
+        for t in range(d):
+            delta = means[c, t] - mean[t]
+            mean[t] += delta * size / after
+            total[t] += m2[c, t] + delta * delta * (seen * size / after)
+        seen = after
+    return total / n
 
 
 def column_variance(X: np.ndarray) -> np.ndarray:
-    """Population variance of every column of X, float64, two passes, O(d n/256) memory.
+    """Population variance of every column of X, float64: one read, O(d n/256) memory.
 
     Parameters
     ----------
@@ -38,12 +70,10 @@ def column_variance(X: np.ndarray) -> np.ndarray:
     -------
     var : ndarray of shape (n_features,), float64
     """
-    n = X.shape[0]
-    partials = np.empty((max(1, -(-n // CHUNK_ROWS)), X.shape[1]))
-    _chunk_column_sums(X, np.empty(0), partials)
-    mean = partials.sum(axis=0) / n
-    _chunk_column_sums(X, mean, partials)
-    return partials.sum(axis=0) / n
+    n_chunks = max(1, -(-X.shape[0] // CHUNK_ROWS))
+    means, m2 = np.empty((n_chunks, X.shape[1])), np.empty((n_chunks, X.shape[1]))
+    chunk_moments(X, means, m2)
+    return merged_variance(means, m2, X.shape[0])
 
 
 # No fastmath: the sum must run in index order, as a Python loop of ``+=`` would.

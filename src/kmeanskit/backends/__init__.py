@@ -38,8 +38,8 @@ class Step:
     final : bool
         Whether these labels are exactly what ``labels`` (and predict) would return for
         the same centres. A bounded pass proves the same labels mathematically but a
-        GEMM over its gathered rows may round a near tie otherwise, so the driver then
-        re-labels once (direct scores, without a GEMM, round alike: final).
+        GEMM over its gathered rows may round a near tie otherwise: when its kernel
+        flagged such a tie, the driver re-labels once.
     """
 
     sums: np.ndarray

@@ -18,7 +18,9 @@ import numpy as np
 from kmeanskit._config import CHUNK_ROWS, n_groups_for, use_gemm_for
 from kmeanskit._kernels.assign import NO_BOUNDS, USE_BOUNDS, assign_pass
 from kmeanskit._kernels.distance import distances_to_assigned, squared_distances
-from kmeanskit._kernels.stats import _chunk_column_sums, sum_in_order
+from kmeanskit._kernels.stats import chunk_moments as _chunk_moments
+from kmeanskit._kernels.stats import merged_variance as _merged_variance
+from kmeanskit._kernels.stats import sum_in_order
 from kmeanskit.backends import Step
 from kmeanskit.backends.bounds import NO_TERMS, BoundTerms, score_gamma
 
@@ -42,6 +44,7 @@ class GroupStep:
     inertia_chunks: np.ndarray  # (chunks of the group,) float64
     changed: int
     scored: int = 0  # rows scored against every centre (the others kept by their bounds)
+    tied: bool = False  # a gathered row's GEMM scores held a near tie (see assign_pass)
 
 
 def group_pass(
@@ -81,12 +84,16 @@ def group_pass(
     inertia = np.empty(n_chunks)
     changed = np.empty(n_chunks, dtype=np.int64)
     scored = np.empty(n_chunks, dtype=np.int64)
+    tied = np.empty(n_chunks, dtype=np.bool_)
     assign_pass(
         X, sample_weight, centers, labels_prev, use_gemm_for(d, k), accumulate, mode, False,
         score_gamma(X.dtype, d), terms.group_of, terms.drift_group, terms.drift_other,
-        terms.separation, lower, labels, sums, wsums, inertia, changed, scored,
+        terms.separation, lower, labels, sums, wsums, inertia, changed, scored, tied,
     )  # fmt: skip
-    return labels, GroupStep(sums[0], wsums[0], inertia, int(changed.sum()), int(scored.sum()))
+    step = GroupStep(
+        sums[0], wsums[0], inertia, int(changed.sum()), int(scored.sum()), bool(tied.any())
+    )
+    return labels, step
 
 
 def pass_step(
@@ -111,16 +118,26 @@ def pass_step(
         labels=labels,
         algorithm=algorithm,
         skipped=1.0 - sum(s.scored for s in steps) / max(1, n_samples),
-        final=mode != USE_BOUNDS,
+        final=mode != USE_BOUNDS or not any(s.tied for s in steps),
     )
 
 
-def chunk_column_sums(X: np.ndarray, mean: np.ndarray | None) -> np.ndarray:
-    """Per-chunk column sums (``mean`` None) or squared deviations from ``mean``."""
+def chunk_moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-chunk column means and sums of squared deviations (``merged_variance``'s
+    input; the chunks of consecutive groups concatenate to those of all rows)."""
     X = np.ascontiguousarray(X)
-    out = np.empty((max(1, -(-X.shape[0] // CHUNK_ROWS)), X.shape[1]))
-    _chunk_column_sums(X, np.empty(0) if mean is None else mean, out)
-    return out
+    n_chunks = max(1, -(-X.shape[0] // CHUNK_ROWS))
+    means, m2 = np.empty((n_chunks, X.shape[1])), np.empty((n_chunks, X.shape[1]))
+    _chunk_moments(X, means, m2)
+    return means, m2
+
+
+def merged_variance(parts: list[tuple[np.ndarray, np.ndarray]], n_samples: int) -> np.ndarray:
+    """Column variance of all rows from the groups' ``chunk_moments``, in group order:
+    the same bits as ``_kernels.stats.column_variance`` on the whole array."""
+    means = np.concatenate([p[0] for p in parts])
+    m2 = np.concatenate([p[1] for p in parts])
+    return _merged_variance(means, m2, n_samples)
 
 
 def assigned_distances(

@@ -209,8 +209,8 @@ def _steps_of(result):
     return result[1]
 
 
-def _block_column_sums(X, mean):
-    return G.chunk_column_sums(X, mean)
+def _block_moments(X):
+    return G.chunk_moments(X)
 
 
 def _block_top(X, w, centers, result, offset, m):
@@ -247,11 +247,8 @@ class DaskBackend:
         """Per-feature variance, computed exactly as ``_kernels.stats.column_variance``."""
         dask = import_dask()
         delayed = dask.delayed
-        n = data.n_samples
-        parts = dask.compute(*[delayed(_block_column_sums)(b, None) for b in data.blocks])
-        mean = np.concatenate(parts).sum(axis=0) / n
-        parts = dask.compute(*[delayed(_block_column_sums)(b, mean) for b in data.blocks])
-        return np.concatenate(parts).sum(axis=0) / n
+        parts = dask.compute(*[delayed(_block_moments)(b) for b in data.blocks])
+        return G.merged_variance(list(parts), data.n_samples)
 
     def _pass(self, data: DaskData, centers: np.ndarray, accumulate: bool, mode: int) -> Step:
         dask = import_dask()

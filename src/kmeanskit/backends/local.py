@@ -28,6 +28,7 @@ class LocalData:
     inertia_chunks: np.ndarray  # (n_chunks,) float64
     changed_chunks: np.ndarray  # (n_chunks,) int64
     scored_chunks: np.ndarray  # (n_chunks,) int64
+    tied_chunks: np.ndarray  # (n_chunks,) bool
     plan: BoundsPlan
     sums: np.ndarray | None = None  # (n_groups, k, d) float64, made by the first step
     wsums: np.ndarray | None = None  # (n_groups, k) float64
@@ -55,6 +56,7 @@ class LocalBackend:
             inertia_chunks=np.empty(n_chunks),
             changed_chunks=np.empty(n_chunks, dtype=np.int64),
             scored_chunks=np.empty(n_chunks, dtype=np.int64),
+            tied_chunks=np.empty(n_chunks, dtype=np.bool_),
             plan=BoundsPlan.for_shape(self.algorithm, n, n_clusters, d, X.itemsize),
         )
 
@@ -112,6 +114,7 @@ class LocalBackend:
             data.inertia_chunks,
             data.changed_chunks,
             data.scored_chunks,
+            data.tied_chunks,
         )
         n = data.X.shape[0]
         if accumulate:
@@ -129,8 +132,9 @@ class LocalBackend:
             labels=data.labels,
             algorithm=data.plan.ran(mode, lower.shape[1]),
             skipped=1.0 - float(np.sum(data.scored_chunks)) / n,
-            # Direct scores do not depend on which rows are scored together.
-            final=mode != USE_BOUNDS or dense_labels or not data.use_gemm,
+            # Direct scores do not depend on which rows are scored together; GEMM scores
+            # may round a near tie otherwise, unless the kernel rescored or found none.
+            final=mode != USE_BOUNDS or not data.tied_chunks.any(),
         )
 
     def step(self, data: LocalData, centers: np.ndarray) -> Step:

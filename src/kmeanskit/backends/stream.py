@@ -174,7 +174,7 @@ class StreamData:
     n_clusters: int
     buffer: np.ndarray
     labels: np.ndarray  # (n,) int32, -1 before the first pass
-    sum_partials: np.ndarray | None = None  # per-chunk column sums of the first read
+    moments: list | None = None  # per-group chunk moments of the first read
     passes: int = 0  # reads of the whole file, for the record
     lower: np.ndarray | None = None  # (n, centre groups) float32 bounds, made by a bounded pass
     plan: BoundsPlan = field(default_factory=lambda: BoundsPlan("lloyd"))
@@ -199,7 +199,7 @@ class StreamBackend:
 
     def prepare(self, X: Any, sample_weight: Any, n_clusters: int) -> StreamData:
         """Open the file, cut it in groups; one read checks it for NaN and infinity and
-        keeps the per-chunk column sums (the first half of the variance for ``tol``)."""
+        keeps the per-chunk moments (the variance for ``tol`` needs no other read)."""
         if isinstance(X, StreamData):
             return X
         source = X if isinstance(X, StreamedArray) else StreamedArray(X)
@@ -223,8 +223,8 @@ class StreamBackend:
                     f"{source.path} contains NaN or infinity (rows {starts[g]}-"
                     f"{starts[g + 1]}): remove or impute those values first."
                 )
-            partials.append(G.chunk_column_sums(X_g, None))
-        data.sum_partials = np.concatenate(partials)
+            partials.append(G.chunk_moments(X_g))
+        data.moments = partials
         data.passes += 1
         return data
 
@@ -235,12 +235,9 @@ class StreamBackend:
         data.plan = BoundsPlan.for_shape(self.algorithm, n, data.n_clusters, d, itemsize)
 
     def column_variance(self, data: StreamData) -> np.ndarray:
-        """Per-feature variance, the same bits as ``_kernels.stats.column_variance``."""
-        n = data.source.shape[0]
-        mean = data.sum_partials.sum(axis=0) / n
-        parts = [G.chunk_column_sums(data.group(g)[0], mean) for g in range(data.n_groups)]
-        data.passes += 1
-        return np.concatenate(parts).sum(axis=0) / n
+        """Per-feature variance, the same bits as ``_kernels.stats.column_variance``,
+        from the moments of the first read (no other read)."""
+        return G.merged_variance(data.moments, data.source.shape[0])
 
     def _pass(self, data: StreamData, centers: np.ndarray, accumulate: bool, mode: int) -> Step:
         centers = np.ascontiguousarray(centers, dtype=data.source.dtype)
