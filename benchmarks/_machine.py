@@ -58,6 +58,15 @@ def _version(name: str) -> str:
     return str(getattr(module, "__version__", "?"))
 
 
+def _gemm_provider() -> str:
+    """Which GEMM kmeanskit's assignment kernel calls (MKL when installed)."""
+    try:
+        from kmeanskit._kernels.gemm import provider
+    except ImportError:
+        return "kmeanskit not installed"
+    return provider()
+
+
 def _numba_threading() -> tuple[str, str]:
     """(threading layer, NUMBA_NUM_THREADS); the layer is known once a parallel kernel ran."""
     try:
@@ -170,6 +179,7 @@ def machine_header(
         f"- OS: {platform.platform()}; Python {sys.version.split()[0]}",
         "- versions: " + ", ".join(f"{name} {_version(name)}" for name in _LIBRARIES) + extra,
         f"- numba threading layer: {layer}; NUMBA_NUM_THREADS = {numba_threads}",
+        f"- kmeanskit's assignment GEMM: {_gemm_provider()}",
         f"- environment: {env}",
         f"- load average (1, 5, 15 min): {load}",
         f"- numpy float32 GEMM 4096x4096x4096 on {threads or 'default'} BLAS threads: "

@@ -46,6 +46,7 @@ from numba import njit, prange
 from kmeanskit._config import CHUNK_ROWS
 from kmeanskit._kernels import FASTMATH
 from kmeanskit._kernels.distance import sq_dist_rows
+from kmeanskit._kernels.gemm import dots_nt
 from kmeanskit._kernels.prefetch import PREFETCH_BYTES, prefetch_row
 
 NO_BOUNDS, SET_BOUNDS, USE_BOUNDS = 0, 1, 2
@@ -102,10 +103,11 @@ def _gather_shifted(X, rows, m, contiguous, shift, use_gemm, want_sq, x_g, x_t, 
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _gemm_dots(x_g, m, centers_s, tile):
+def _gemm_dots(gemm, x_g, m, centers_s, tile):
     """``tile[j, q] = c_j . x_q`` for the first ``m`` gathered rows (the argmin turns
-    them into scores ``|c_j|^2 - 2 c_j . x_q`` on the fly, saving a pass over the tile)."""
-    np.dot(centers_s, x_g[:m].T, tile)
+    them into scores ``|c_j|^2 - 2 c_j . x_q`` on the fly, saving a pass over the tile).
+    ``gemm``: see ``_kernels.gemm``."""
+    dots_nt(gemm, centers_s, x_g, m, tile)
 
 
 # Not inlined, and no `contract` / `reassoc`: each score is the plain sum of squared
@@ -181,7 +183,7 @@ def _argmin_columns(
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def _score_rows(
-    X, rows, m, contiguous, shift, use_gemm, with_second, centers_s, offset, scale, x_g,
+    X, rows, m, contiguous, shift, use_gemm, gemm, with_second, centers_s, offset, scale, x_g,
     x_t, x_sq, tile_buf, best, best_val, second_val, group_of, gmin,
 ):  # fmt: skip
     """Nearest (and second-nearest) centre of rows ``rows[:m]`` by their scores; with
@@ -191,7 +193,7 @@ def _score_rows(
     _gather_shifted(X, rows, m, contiguous, shift, use_gemm, with_second, x_g, x_t, x_sq)
     tile = tile_buf[: k * m].reshape((k, m))
     if use_gemm:
-        _gemm_dots(x_g, m, centers_s, tile)
+        _gemm_dots(gemm, x_g, m, centers_s, tile)
     else:
         _direct_scores(x_t, m, centers_s, tile)
     _argmin_columns(tile, m, offset, scale, best, best_val, second_val, with_second, group_of, gmin)
@@ -274,6 +276,7 @@ def assign_pass(
     centers,  # in (k, d) same dtype as X
     labels_prev,  # in (n,) int32: labels of the previous pass (-1: none); may alias labels
     use_gemm,  # in bool
+    gemm,  # in uintp: address of MKL's cblas_?gemm, or 0 for numba's np.dot (_kernels.gemm)
     accumulate,  # in bool: also fill sums / wsums (the M-step partials)
     mode,  # in int: NO_BOUNDS, SET_BOUNDS or USE_BOUNDS
     dense_labels,  # in bool: USE_BOUNDS gives the dense pass's labels bit for bit (GEMM)
@@ -419,7 +422,7 @@ def assign_pass(
                 piece = rows[p0 : p0 + pm]
                 contiguous = piece[pm - 1] - piece[0] == pm - 1
                 _score_rows(
-                    X, piece, pm, contiguous, shift, use_gemm, mode != NO_BOUNDS, centers_s,
+                    X, piece, pm, contiguous, shift, use_gemm, gemm, mode != NO_BOUNDS, centers_s,
                     offset, scale, x_g, x_t, x_sq, tile_buf, best_q, best_val, second_val,
                     group_of, gmin,
                 )  # fmt: skip
@@ -448,7 +451,7 @@ def assign_pass(
                     for q in range(size):
                         rows_c[q] = start + q
                     _score_rows(
-                        X, rows_c, size, True, shift, use_gemm, True, centers_s, offset,
+                        X, rows_c, size, True, shift, use_gemm, gemm, True, centers_s, offset,
                         scale, x_g, x_t, x_sq, tile_buf, best_q, best_val, second_val,
                         group_of, gmin,
                     )  # fmt: skip

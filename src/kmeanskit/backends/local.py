@@ -9,6 +9,7 @@ import numpy as np
 from kmeanskit._config import CHUNK_ROWS, n_groups_for, use_gemm_for
 from kmeanskit._kernels.assign import NO_BOUNDS, SET_BOUNDS, USE_BOUNDS, assign_pass
 from kmeanskit._kernels.distance import cluster_costs, distances_to_assigned
+from kmeanskit._kernels.gemm import gemm_address
 from kmeanskit._kernels.stats import sum_in_order
 from kmeanskit.backends import Step
 from kmeanskit.backends._groups import top_rows
@@ -24,6 +25,7 @@ class LocalData:
     labels: np.ndarray  # (n,) int32: labels of the latest pass, -1 before the first
     algorithm: str
     use_gemm: bool
+    gemm: int  # the kernels' GEMM (see _kernels.gemm)
     n_groups: int
     inertia_chunks: np.ndarray  # (n_chunks,) float64
     changed_chunks: np.ndarray  # (n_chunks,) int64
@@ -52,6 +54,7 @@ class LocalBackend:
             labels=np.full(n, -1, dtype=np.int32),
             algorithm=self.algorithm,
             use_gemm=use_gemm_for(d, n_clusters),
+            gemm=gemm_address(X.dtype),
             n_groups=n_groups_for(n, n_clusters, d),
             inertia_chunks=np.empty(n_chunks),
             changed_chunks=np.empty(n_chunks, dtype=np.int64),
@@ -99,6 +102,7 @@ class LocalBackend:
             centers,
             data.labels,
             data.use_gemm,
+            data.gemm,
             accumulate,
             mode,
             dense_labels,
