@@ -2,10 +2,12 @@
 
 For each (n, d, k): the float32 GEMM rate of a square 4096^3 product (the machine's
 peak as numpy sees it), of the GEMM shape the pass actually runs (the k centres against
-one chunk of ``CHUNK_ROWS`` rows, inner dimension d, one BLAS thread per kernel thread),
-and of kmeanskit's whole dense pass (scores, argmin, exact distances and the update's
-sums; ``algorithm="lloyd"``, every row scored), all on the same thread count in one
-run. A pass can only reach the square rate if BLAS reaches it on the chunk's shape.
+one chunk of ``CHUNK_ROWS`` rows, inner dimension d, one BLAS thread per kernel thread)
+with numpy's BLAS and with the GEMM the kernel calls (MKL's when the ``mkl`` package is
+installed, see ``kmeanskit._kernels.gemm``), and of kmeanskit's whole dense pass
+(scores, argmin, exact distances and the update's sums; ``algorithm="lloyd"``, every row
+scored), all on the same thread count in one run. A pass can only reach the square rate
+if its GEMM reaches it on the chunk's shape.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_gemm_ceiling.py
 
@@ -21,21 +23,30 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from numba import njit
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_header, sgemm_gflops  # noqa: E402
 
 from kmeanskit._config import CHUNK_ROWS, thread_limits  # noqa: E402
+from kmeanskit._kernels.gemm import dots_nt, gemm_address, provider  # noqa: E402
 from kmeanskit.backends.local import LocalBackend  # noqa: E402
 from kmeanskit.datasets import make_blobs  # noqa: E402
 
 ROWS = [(200_000, 64, 256), (100_000, 128, 1024), (1_000_000, 64, 256), (200_000, 32, 4096)]
 
 
-def chunk_gemm_gflops(d: int, k: int, threads: int, seconds: float = 1.0) -> float:
+@njit(nogil=True)
+def _kernel_gemm_loop(gemm, centers, chunk, out, reps):
+    for _ in range(reps):
+        dots_nt(gemm, centers, chunk, chunk.shape[0], out)
+
+
+def chunk_gemm_gflops(d: int, k: int, threads: int, gemm: int = -1, seconds: float = 1.0) -> float:
     """Rate of ``centers @ chunk.T`` (k x d times d x CHUNK_ROWS), one BLAS thread per
-    worker, ``threads`` workers at once (as the pass runs them)."""
+    worker, ``threads`` workers at once (as the pass runs them): numpy's ``np.dot`` when
+    ``gemm`` is -1, else the kernel's GEMM (``_kernels.gemm.dots_nt``) at that address."""
     rng = np.random.default_rng(0)
     centers = rng.standard_normal((k, d), dtype=np.float32)
     chunks = [rng.standard_normal((CHUNK_ROWS, d), dtype=np.float32) for _ in range(threads)]
@@ -43,6 +54,9 @@ def chunk_gemm_gflops(d: int, k: int, threads: int, seconds: float = 1.0) -> flo
     reps = max(10, int(seconds * 2e11 / (2 * k * d * CHUNK_ROWS * threads)))
 
     def work(w: int) -> None:
+        if gemm >= 0:
+            _kernel_gemm_loop(gemm, centers, chunks[w], outs[w], reps)
+            return
         for _ in range(reps):
             np.dot(centers, chunks[w].T, outs[w])
 
@@ -78,16 +92,22 @@ def main(argv: list[str] | None = None) -> int:
     square = sgemm_gflops(threads=t)
     print(machine_header(threads=t, gflops=square, loadavg=None))
     print(f"\nCommand: `python {' '.join(sys.argv)}`; {t} threads; CHUNK_ROWS = {CHUNK_ROWS}.\n")
+    print(f"The kernel's GEMM: {provider()}.\n")
     print(
-        "| n | d | k | square sgemm GFLOP/s | chunk-shaped sgemm GFLOP/s (% of square) "
-        "| kmeanskit dense pass GFLOP/s (% of square, % of chunk-shaped) |"
+        "| n | d | k | square sgemm GFLOP/s | chunk-shaped sgemm, numpy's BLAS (% of square) "
+        "| chunk-shaped sgemm, the kernel's GEMM (% of square) "
+        "| kmeanskit dense pass GFLOP/s (% of square, % of the kernel's chunk-shaped) |"
     )
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    gemm = gemm_address(np.float32)
     for n, d, k in ROWS:
-        chunk = chunk_gemm_gflops(d, k, t)
+        numpy_chunk = chunk_gemm_gflops(d, k, t)
+        chunk = chunk_gemm_gflops(d, k, t, gemm=gemm)
         dense = dense_pass_gflops(n, d, k, t)
         print(
-            f"| {n} | {d} | {k} | {square:.0f} | {chunk:.0f} ({100 * chunk / square:.0f}%) "
+            f"| {n} | {d} | {k} | {square:.0f} "
+            f"| {numpy_chunk:.0f} ({100 * numpy_chunk / square:.0f}%) "
+            f"| {chunk:.0f} ({100 * chunk / square:.0f}%) "
             f"| {dense:.0f} ({100 * dense / square:.0f}%, {100 * dense / chunk:.0f}%) |",
             flush=True,
         )
