@@ -71,3 +71,22 @@ def test_openblas_and_this_process_give_the_same_fit(tmp_path, dtype, algorithm)
     np.testing.assert_array_equal(km.labels_, other["labels"])
     assert km.cluster_centers_.tobytes().hex() == other["centers"]
     assert km.inertia_ == other["inertia"]
+
+
+@pytest.mark.skipif(not _mkl_installed(), reason="the mkl package is not installed")
+def test_mkl_loaded_by_another_library_is_left_alone():
+    """Its threading layer is global: when MKL is already in the process (numpy built on
+    it, say), kmeanskit does not switch it to sequential and uses numba's BLAS."""
+    from kmeanskit._kernels.gemm import _mkl_paths
+
+    script = (
+        "import ctypes, sys\n"
+        f"lib = ctypes.CDLL({_mkl_paths()[0]!r})\n"
+        "lib.MKL_Get_Max_Threads()  # MKL initialised with its default (threaded) layer\n"
+        "from kmeanskit._kernels.gemm import provider\n"
+        "print(provider())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.startswith("numba's BLAS")

@@ -9,7 +9,9 @@ address, on the calling thread:
 
 * MKL is loaded from ``libmkl_rt`` with the *sequential* threading layer, set before its
   first call (each numba thread runs its own GEMMs; MKL must not start threads of its
-  own). If another library already chose a different layer, MKL is not used.
+  own). That setting is global to the library, so kmeanskit leaves MKL alone when
+  something in the process loaded it first (numpy built on MKL, for one): its threaded
+  GEMM stays threaded, and kmeanskit uses numba's BLAS.
 * Conditional numerical reproducibility (``MKL_CBWR_AUTO``, strict) makes its results
   independent of the buffers' alignment, so fits stay bit-for-bit reproducible.
 
@@ -33,6 +35,7 @@ import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
+from threadpoolctl import threadpool_info
 
 _SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL
 _CBWR_AUTO_STRICT = 2 | 0x10000  # MKL_CBWR_AUTO | MKL_CBWR_STRICT
@@ -52,6 +55,8 @@ def _load_mkl() -> tuple[int, int, str] | None:
     """``(sgemm address, dgemm address, version)`` of a usable MKL, or None."""
     if os.environ.get("KMEANSKIT_GEMM", "auto").lower() == "openblas":
         return None
+    if any(info.get("internal_api") == "mkl" for info in threadpool_info()):
+        return None  # loaded by another library, maybe threaded: not ours to change
     for path in _mkl_paths():
         try:
             rt = ctypes.CDLL(path)
