@@ -362,6 +362,9 @@ def test_info_version_and_demo(capsys):
     doc = json.loads(out)
     assert code == 0 and doc["kmeanskit"] == kmeanskit.__version__
     assert {"numpy", "numba", "scikit-learn", "cores", "numba_threads", "blas"} <= set(doc)
+    from kmeanskit._kernels.gemm import provider
+
+    assert doc["kernel_gemm"] == provider()
     assert run(capsys, "--version") == (0, f"kmeanskit, version {kmeanskit.__version__}\n", "")
     code, out, _ = run(capsys, "demo", "-n", 500, "-d", 2, "-k", 3)
     assert code == 0

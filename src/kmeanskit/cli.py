@@ -1053,8 +1053,10 @@ def info(as_json: bool) -> int:
     import numba
     from threadpoolctl import threadpool_info
 
+    from kmeanskit._kernels.gemm import provider
+
     deps = ["numpy", "numba", "scipy", "scikit-learn", "threadpoolctl", "click", "tqdm"]
-    extras = {"pyarrow": "parquet", "matplotlib": "plot"}
+    extras = {"pyarrow": "parquet", "matplotlib": "plot", "mkl": "mkl"}
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     blas = [
         {
@@ -1072,6 +1074,7 @@ def info(as_json: bool) -> int:
         **{d: _version(d) for d in extras},
         "cores": cores,
         "numba_threads": int(numba.config.NUMBA_NUM_THREADS),
+        "kernel_gemm": provider(),
         "blas": blas,
     }
     if as_json:
