@@ -59,7 +59,8 @@ def test_mkl_is_used_when_installed():
 def test_openblas_and_this_process_give_the_same_fit(tmp_path, dtype, algorithm):
     """``KMEANSKIT_GEMM=openblas`` turns MKL off; labels, centres and inertia are the same
     bits as this process's fit (MKL's GEMM when installed): the GEMM only ranks the
-    centres, and exact distances and sums do the rest."""
+    centres, and exact distances and sums do the rest (these blobs hold no near tie,
+    where another GEMM's rounding could pick the other centre)."""
     rng = np.random.default_rng(4)
     X = (rng.normal(size=(6000, 24)) + 6 * rng.integers(0, 12, size=(6000, 1))).astype(dtype)
     init = X[rng.choice(len(X), 12, replace=False)]

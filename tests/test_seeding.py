@@ -308,6 +308,9 @@ def test_init_size_draws_rows_of_positive_weight_only():
         centers = initial_centers(X, w, 6, "k-means++", seed, init_size=100)
         positive = X[w > 0]
         assert all((positive == c).all(axis=1).any() for c in centers)
+    # The estimator reports the rows the seeding saw: only rows of positive weight.
+    assert KMeans(6, init_size=100, random_state=0).fit(X, sample_weight=w).init_size_ == 100
+    assert KMeans(6, init_size=1000, random_state=0).fit(X, sample_weight=w).init_size_ == 300
     # Fewer positive rows than init_size: all of them, nothing drawn.
     rs = np.random.RandomState(3)
     from kmeanskit._init import kmeans_plusplus as kpp

@@ -452,7 +452,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             print(f"Seeding, restarts and search on {rows.size} of {X.shape[0]} rows.")
         given = not isinstance(self.init, str)
         init_size = _search.seeding_size(self.init_size, method, self.n_clusters)
-        init_rows = X_s.shape[0] if given or init_size is None else min(init_size, X_s.shape[0])
+        init_rows = X_s.shape[0]
+        if not given and init_size is not None and init_size < init_rows:
+            # The seeding draws among the rows of positive weight (`initial_centers`).
+            init_rows = min(init_size, int(np.count_nonzero(w_s > 0)))
         if self.verbose and init_rows < X_s.shape[0]:
             print(f"Seeding on {init_rows} of {X_s.shape[0]} rows (init_size).")
         backend = get_backend(X, _BACKEND_ALGORITHM[self.algorithm])

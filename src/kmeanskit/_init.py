@@ -9,6 +9,7 @@ seeds, and rows of weight 0 are never picked.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -43,6 +44,21 @@ _TILE_MAX_FEATURES = 32
 #: the calling thread: waking the thread pool costs microseconds when the machine is idle,
 #: a scheduler slice when it is busy. Results are the same either way.
 _PARALLEL_MIN_WORK = 1 << 17
+
+
+def positive_rows_sample(
+    sample_weight: np.ndarray, size: int, choose: Callable[[int, int], np.ndarray]
+) -> np.ndarray | None:
+    """Sorted indices of ``size`` rows of positive weight (a row of weight 0 can never be
+    a centre nor change a solution), drawn by ``choose(n_positive, size)``: distinct
+    positions among those rows. None when there are no more than ``size`` of them."""
+    n = sample_weight.shape[0]
+    every = n > 0 and sample_weight.min() > 0  # the usual case: no index of n rows
+    n_positive = n if every else int(np.count_nonzero(sample_weight > 0))
+    if size >= n_positive:
+        return None
+    picked = np.sort(choose(n_positive, int(size)))
+    return picked if every else np.flatnonzero(sample_weight > 0)[picked]
 
 
 def _draw(cumulative: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -446,8 +462,10 @@ def initial_centers(
     """
     rs = np.random.RandomState(seed)
     if init_size is not None and init_size < X.shape[0]:
-        positive = np.flatnonzero(sample_weight > 0)
-        if init_size < positive.size:
-            positive = positive[np.sort(rs.choice(positive.size, size=init_size, replace=False))]
-        X, sample_weight = X[positive], sample_weight[positive]
+        rows = positive_rows_sample(
+            sample_weight, init_size, lambda n, size: rs.choice(n, size=size, replace=False)
+        )
+        if rows is None:  # no more rows of positive weight than init_size: all of them
+            rows = np.flatnonzero(sample_weight > 0)
+        X, sample_weight = X[rows], sample_weight[rows]
     return INIT_METHODS[method](X, n_clusters, sample_weight, rs)[0]

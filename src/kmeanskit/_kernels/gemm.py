@@ -1,9 +1,10 @@
 """The GEMM of the assignment kernel: Intel MKL's when it is installed, else numba's BLAS.
 
 numba's ``np.dot`` calls scipy's OpenBLAS. With the short inner dimension of a K-means
-score tile (the number of features) OpenBLAS reaches 60-68% of its square-matrix rate at
-d = 64; MKL reaches 82-92% (single thread, this project's 2-core AVX-512 machine,
-``benchmarks/bench_gemm_ceiling.py``). So when the optional ``mkl`` package is installed
+score tile (the number of features) OpenBLAS runs the kernel's product (256 rows against
+the centres) at 62-64% of the square-matrix rate at d = 64 and 42% at d = 32; MKL at
+94-96% and 85% (``benchmarks/bench_gemm_ceiling.py``, 2 threads, this project's AVX-512
+machine). So when the optional ``mkl`` package is installed
 (``pip install kmeanskit[mkl]``), the kernel calls MKL's ``cblas_?gemm`` through its
 address, on the calling thread:
 
@@ -16,7 +17,14 @@ address, on the calling thread:
   independent of the buffers' alignment, so fits stay bit-for-bit reproducible.
 
 Measured on whole assignment passes (float32 and float64, d = 5 to 128, k = 16 to 4096):
-MKL's were 1.1-1.35x faster than OpenBLAS's on every shape.
+MKL's were 1.1-1.35x faster than OpenBLAS's on every shape, with the same labels. The
+GEMM only ranks the centres (distances, inertia and sums are computed exactly without
+it), so the two give the same fit except where two centres score within rounding of
+each other, a near tie either answer resolves correctly to the data's precision.
+
+Only the assignment kernel calls it. The centres' nearest-neighbour GEMM (bounds, the
+search's breathe-out) and k-means||'s keep numba's BLAS: they pick by GEMM scores
+without an exact rescoring, so with MKL their choices would depend on which BLAS ran.
 
 ``KMEANSKIT_GEMM=openblas`` in the environment turns MKL off (read once, at import).
 The address is passed to the kernels as an argument, never compiled in, so numba's

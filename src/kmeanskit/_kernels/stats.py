@@ -59,6 +59,15 @@ def merged_variance(
     return total / n
 
 
+def column_moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``chunk_moments`` of the C-contiguous X: per-chunk column means and sums of
+    squared deviations, each (n_chunks, n_features) float64."""
+    n_chunks = max(1, -(-X.shape[0] // CHUNK_ROWS))
+    means, m2 = np.empty((n_chunks, X.shape[1])), np.empty((n_chunks, X.shape[1]))
+    chunk_moments(X, means, m2)
+    return means, m2
+
+
 def column_variance(X: np.ndarray) -> np.ndarray:
     """Population variance of every column of X, float64: one read, O(d n/256) memory.
 
@@ -70,10 +79,7 @@ def column_variance(X: np.ndarray) -> np.ndarray:
     -------
     var : ndarray of shape (n_features,), float64
     """
-    n_chunks = max(1, -(-X.shape[0] // CHUNK_ROWS))
-    means, m2 = np.empty((n_chunks, X.shape[1])), np.empty((n_chunks, X.shape[1]))
-    chunk_moments(X, means, m2)
-    return merged_variance(means, m2, X.shape[0])
+    return merged_variance(*column_moments(X), X.shape[0])
 
 
 # No fastmath: the sum must run in index order, as a Python loop of ``+=`` would.

@@ -19,9 +19,8 @@ from kmeanskit._config import CHUNK_ROWS, n_groups_for, use_gemm_for
 from kmeanskit._kernels.assign import NO_BOUNDS, USE_BOUNDS, assign_pass
 from kmeanskit._kernels.distance import distances_to_assigned, squared_distances
 from kmeanskit._kernels.gemm import gemm_address
-from kmeanskit._kernels.stats import chunk_moments as _chunk_moments
+from kmeanskit._kernels.stats import column_moments, sum_in_order
 from kmeanskit._kernels.stats import merged_variance as _merged_variance
-from kmeanskit._kernels.stats import sum_in_order
 from kmeanskit.backends import Step
 from kmeanskit.backends.bounds import NO_TERMS, BoundTerms, score_gamma
 
@@ -127,11 +126,7 @@ def pass_step(
 def chunk_moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-chunk column means and sums of squared deviations (``merged_variance``'s
     input; the chunks of consecutive groups concatenate to those of all rows)."""
-    X = np.ascontiguousarray(X)
-    n_chunks = max(1, -(-X.shape[0] // CHUNK_ROWS))
-    means, m2 = np.empty((n_chunks, X.shape[1])), np.empty((n_chunks, X.shape[1]))
-    _chunk_moments(X, means, m2)
-    return means, m2
+    return column_moments(np.ascontiguousarray(X))
 
 
 def merged_variance(parts: list[tuple[np.ndarray, np.ndarray]], n_samples: int) -> np.ndarray:
