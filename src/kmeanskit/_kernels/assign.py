@@ -270,6 +270,12 @@ def _store_lower(value):
     return np.float32(max(value, 0.0) * _ROUND_DOWN)
 
 
+def scratch_blocks() -> int:
+    """``assign_pass``'s ``n_blocks``: numba's thread count (asked here, not inside the
+    kernel: a kernel that asks numba for it can no longer be cached on disk)."""
+    return numba.get_num_threads()
+
+
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
 def assign_pass(
     X,  # in (n, d) float32|float64, C-contiguous
@@ -278,6 +284,8 @@ def assign_pass(
     labels_prev,  # in (n,) int32: labels of the previous pass (-1: none); may alias labels
     use_gemm,  # in bool
     gemm,  # in uintp: address of MKL's cblas_?gemm, or 0 for numba's np.dot (_kernels.gemm)
+    n_blocks,  # in int: blocks of row groups, one set of scratch buffers each (the thread
+    #            count: see scratch_blocks); the results do not depend on it
     accumulate,  # in bool: also fill sums / wsums (the M-step partials)
     mode,  # in int: NO_BOUNDS, SET_BOUNDS or USE_BOUNDS
     dense_labels,  # in bool: USE_BOUNDS gives the dense pass's labels bit for bit (GEMM)
@@ -344,7 +352,7 @@ def assign_pass(
     # Scratch per block of groups, one block per thread: allocating it per group cost
     # 7-11% of a pass over 20k rows. Each group's sums stay its own, so the results do
     # not depend on the blocks.
-    n_blocks = min(n_groups, numba.get_num_threads())
+    n_blocks = max(1, min(n_groups, n_blocks))
     for blk in prange(n_blocks):
         tile_buf = np.empty(k * CHUNK_ROWS, dtype=X.dtype)
         x_g = np.empty((CHUNK_ROWS if use_gemm else 0, d), dtype=X.dtype)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from kmeanskit._config import CHUNK_ROWS, n_groups_for, use_gemm_for
-from kmeanskit._kernels.assign import NO_BOUNDS, USE_BOUNDS, assign_pass
+from kmeanskit._kernels.assign import NO_BOUNDS, USE_BOUNDS, assign_pass, scratch_blocks
 from kmeanskit._kernels.distance import distances_to_assigned, squared_distances
 from kmeanskit._kernels.gemm import gemm_address
 from kmeanskit._kernels.stats import column_moments, sum_in_order
@@ -87,7 +87,7 @@ def group_pass(
     tied = np.empty(n_chunks, dtype=np.bool_)
     assign_pass(
         X, sample_weight, centers, labels_prev, use_gemm_for(d, k), gemm_address(X.dtype),
-        accumulate, mode, False,
+        scratch_blocks(), accumulate, mode, False,
         score_gamma(X.dtype, d), terms.group_of, terms.drift_group, terms.drift_other,
         terms.separation, lower, labels, sums, wsums, inertia, changed, scored, tied,
     )  # fmt: skip

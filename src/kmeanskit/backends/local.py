@@ -7,7 +7,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from kmeanskit._config import CHUNK_ROWS, n_groups_for, use_gemm_for
-from kmeanskit._kernels.assign import NO_BOUNDS, SET_BOUNDS, USE_BOUNDS, assign_pass
+from kmeanskit._kernels.assign import (
+    NO_BOUNDS,
+    SET_BOUNDS,
+    USE_BOUNDS,
+    assign_pass,
+    scratch_blocks,
+)
 from kmeanskit._kernels.distance import cluster_costs, distances_to_assigned
 from kmeanskit._kernels.gemm import gemm_address
 from kmeanskit._kernels.stats import sum_in_order
@@ -103,6 +109,7 @@ class LocalBackend:
             data.labels,
             data.use_gemm,
             data.gemm,
+            scratch_blocks(),
             accumulate,
             mode,
             dense_labels,
