@@ -196,7 +196,8 @@ class _GreedyState:
 
     O(n): squared distance to the nearest centre, its index, a pivot and the distance to
     it, the improved-row lists of the last step; O(n / CHUNK_ROWS) per-chunk sums; O(k t)
-    per-centre bounds and candidate lists; O(n) pivots at most (only used ones are kept).
+    per-centre bounds and candidate lists; at most min(n, 1 + k t) pivots (only used ones
+    are kept), with a copy of their rows.
     """
 
     def __init__(
@@ -222,7 +223,11 @@ class _GreedyState:
         self.radius2[0] = self.chunk_max.max()
         self.n_owned = np.zeros(n_clusters, dtype=np.int64)
         self.n_owned[0] = n
-        self.pivot_rows = np.array([first], dtype=np.int64)
+        # The pivots' rows, copied together (grows by doubling): the first n_pivots are
+        # in use. Scattered reads of them from X cost as much as their distances.
+        self.pivots = np.empty((max(64, 4 * t), d), dtype=X.dtype)
+        self.pivots[0] = X[first]
+        self.n_pivots = 1
         self.params = np.array([_prune_slack(d), _prune_eps(d), *_filter_params(X.dtype, d)])
         self.n_reach = np.empty(n_clusters, dtype=np.int32)
         self.reach = np.empty((n_clusters, t), dtype=np.int32)
@@ -240,13 +245,18 @@ class _GreedyState:
         self.candidates_x = X[candidate_ids]
         self.candidates = self.candidates_x.astype(np.float64)
         # This step's candidates become pivots too.
-        slot_base = self.pivot_rows.shape[0]
-        self.pivot_rows = np.concatenate([self.pivot_rows, candidate_ids])
-        cand_pivot = np.empty((self.pivot_rows.shape[0], self.t))
-        min_cp = np.empty(self.pivot_rows.shape[0])
-        parallel = self.pivot_rows.shape[0] * self.t * d >= _PARALLEL_MIN_WORK
+        slot_base = self.n_pivots
+        m = self.n_pivots = slot_base + self.t
+        if m > self.pivots.shape[0]:
+            grown = np.empty((2 * m, d), dtype=X.dtype)
+            grown[:slot_base] = self.pivots[:slot_base]
+            self.pivots = grown
+        self.pivots[slot_base:m] = self.candidates_x
+        cand_pivot = np.empty((m, self.t))
+        min_cp = np.empty(m)
+        parallel = m * self.t * d >= _PARALLEL_MIN_WORK
         (pivot_distances if parallel else pivot_distances_serial)(
-            X, self.pivot_rows, self.candidates, cand_pivot, min_cp
+            self.pivots[:m], self.candidates, cand_pivot, min_cp
         )
         pairs = candidate_reach(
             centers, step, self.candidates, self.radius2, self.n_owned, self.params[0],
@@ -276,12 +286,11 @@ class _GreedyState:
         self.radius2[step] = self.chunk_max.max()
         self.n_owned[step] = self.chunk_taken.sum()
         if _refresh_due(step):
-            kept = refresh_bounds(
-                self.closest, self.owner, self.pivot, self.pivot_rows,
+            self.n_pivots = refresh_bounds(
+                self.closest, self.owner, self.pivot, self.pivots[: self.n_pivots],
                 self.radius2[: step + 1], self.n_owned[: step + 1],
-                np.empty(self.pivot_rows.shape[0], dtype=np.int64),
+                np.empty(self.n_pivots, dtype=np.int64),
             )  # fmt: skip
-            self.pivot_rows = self.pivot_rows[:kept].copy()
 
 
 def _need_positive_rows(sample_weight: np.ndarray, n_clusters: int, init: str) -> None:

@@ -185,10 +185,10 @@ def candidate_reach(
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _pivot_row(X, pivot_rows, s, candidates, cand_pivot, min_cp):
+def _pivot_row(pivots, s, candidates, cand_pivot, min_cp):
     nearest = np.inf
     for q in range(candidates.shape[0]):
-        dist = np.sqrt(sq_dist_rows(X, pivot_rows[s], candidates, q))
+        dist = np.sqrt(sq_dist_rows(pivots, s, candidates, q))
         cand_pivot[s, q] = dist
         nearest = min(nearest, dist)
     min_cp[s] = nearest
@@ -196,22 +196,22 @@ def _pivot_row(X, pivot_rows, s, candidates, cand_pivot, min_cp):
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
 def pivot_distances(
-    X,  # in (n, d)
-    pivot_rows,  # in (m,) int64: the row of X of each pivot
+    pivots,  # in (m, d) dtype of X: the pivots' rows, copied together (a scattered
+    #          gather of them from X cost as much as the distances)
     candidates,  # in (t, d) float64
     cand_pivot,  # out (m, t) float64: d(pivot, candidate), not squared
     min_cp,  # out (m,) float64: min over the candidates of cand_pivot
 ):
     """Distances of the candidates to the pivots (one row of outputs per pivot)."""
-    for s in prange(pivot_rows.shape[0]):
-        _pivot_row(X, pivot_rows, s, candidates, cand_pivot, min_cp)
+    for s in prange(pivots.shape[0]):
+        _pivot_row(pivots, s, candidates, cand_pivot, min_cp)
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def pivot_distances_serial(X, pivot_rows, candidates, cand_pivot, min_cp):
+def pivot_distances_serial(pivots, candidates, cand_pivot, min_cp):
     """``pivot_distances`` on the calling thread (same results)."""
-    for s in range(pivot_rows.shape[0]):
-        _pivot_row(X, pivot_rows, s, candidates, cand_pivot, min_cp)
+    for s in range(pivots.shape[0]):
+        _pivot_row(pivots, s, candidates, cand_pivot, min_cp)
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -521,7 +521,7 @@ def refresh_bounds(
     closest,  # in (n,) float64
     owner,  # in (n,) int32
     pivot,  # in/out (n,) int32: renumbered to the kept pivots
-    pivot_rows,  # in/out (m,) int64: the kept pivots moved to the front, in order
+    pivots,  # in/out (m, d): the pivots' rows; the kept ones move to the front, in order
     radius2,  # out (n_centers,) float64: max closest over each centre's rows
     n_owned,  # out (n_centers,) int64: rows of each centre
     new_index,  # scratch (m,) int64
@@ -533,7 +533,7 @@ def refresh_bounds(
     Returns
     -------
     int
-        The number of pivots kept (the first entries of ``pivot_rows``).
+        The number of pivots kept (the first rows of ``pivots``).
     """
     for a in range(radius2.shape[0]):
         radius2[a] = 0.0
@@ -550,7 +550,7 @@ def refresh_bounds(
     for s in range(new_index.shape[0]):
         if new_index[s] == 0:
             new_index[s] = kept
-            pivot_rows[kept] = pivot_rows[s]
+            pivots[kept] = pivots[s]
             kept += 1
     for i in range(pivot.shape[0]):
         pivot[i] = new_index[pivot[i]]
