@@ -260,10 +260,33 @@ def _estimate_tile(X, rows, m, candidates_x, x_t, tile):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
+def _tile_needs(closest, pivot_r, rows, m, tile, params, caps, nears, need):
+    """``need[r]``: whether the estimates of row ``rows[r]`` leave any work for the row
+    loop of ``_gains_chunk``, the same tests it makes (an estimate below the row's cap
+    may improve it; one below its pivot threshold gives a nearer pivot). Vectorised
+    over the rows, so the row loop skips the rows with nothing to do (most of them)."""
+    lo_factor, filter_max, filter_abs = params[2], params[3], params[4]
+    for r in range(m):
+        i = np.uintp(rows[r])  # unsigned: no wraparound code
+        cl = closest[i]
+        r0 = pivot_r[i]
+        use_filter = cl < filter_max
+        caps[r] = (cl + filter_abs) / lo_factor if use_filter else np.inf
+        nears[r] = r0 * r0 * lo_factor - filter_abs if use_filter else -1.0
+        need[r] = np.uint8(not use_filter)
+    for q in range(tile.shape[0]):
+        tq = tile[q]
+        for r in range(m):
+            est = np.float64(tq[r])
+            need[r] |= np.uint8((est < caps[r]) | (est < nears[r]))
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def _gains_chunk(
     c, X, sample_weight, closest, owner, pivot, pivot_r, candidates, candidates_x,
     n_reach, reach, reach_cc, min_cc, cand_pivot, min_cp, slot_base, params, gain_chunks,
-    n_improved, improved_rows, improved_bits, chunk_bits, rows, qs, x_t, tile,
+    n_improved, improved_rows, improved_bits, chunk_bits, rows, qs, x_t, tile, caps, nears,
+    need,
 ):  # fmt: skip
     n = X.shape[0]
     t = candidates.shape[0]
@@ -296,11 +319,14 @@ def _gains_chunk(
     tiled = x_t.shape[0] > 0 and m >= TILE_MIN_ROWS
     if tiled:
         _estimate_tile(X, rows, m, candidates_x, x_t, tile)
+        _tile_needs(closest, pivot_r, rows, m, tile, params, caps, nears, need)
     for q in range(t):
         gain_chunks[c, q] = 0.0
     any_bits = np.uint64(0)
     count = 0
     for r_ in range(m):
+        if tiled and need[r_] == 0:
+            continue  # no candidate can improve the row, nor become a nearer pivot
         i = np.uintp(rows[r_])
         if r_ + _PREFETCH_AHEAD < m:
             prefetch_whole_row(X, rows[r_ + _PREFETCH_AHEAD])
@@ -370,12 +396,16 @@ def _gains_chunk(
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def _gains_scratch(X, t, tiles):
-    """Scratch of one chunk: its kept rows, their candidates, and (if tiles) the tile."""
+    """Scratch of one chunk: its kept rows, their candidates, and (if tiles) the tile and
+    what it leaves to do per row."""
     rows = np.empty(CHUNK_ROWS, dtype=np.int64)
     qs = np.empty(t, dtype=np.int64)
     x_t = np.empty((X.shape[1] if tiles else 0, CHUNK_ROWS + 16), dtype=X.dtype)
     tile = np.empty((t if tiles else 0, CHUNK_ROWS + 16), dtype=X.dtype)
-    return rows, qs, x_t, tile
+    caps = np.empty(CHUNK_ROWS if tiles else 0)
+    nears = np.empty(CHUNK_ROWS if tiles else 0)
+    need = np.empty(CHUNK_ROWS if tiles else 0, dtype=np.uint8)
+    return rows, qs, x_t, tile, caps, nears, need
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
@@ -414,13 +444,14 @@ def candidate_gains(
     n_chunks = gain_chunks.shape[0]
     n_blocks = min(n_chunks, SCRATCH_BLOCKS)
     for b in prange(n_blocks):
-        rows, qs, x_t, tile = _gains_scratch(X, candidates.shape[0], params[5] > 0.0)
+        scratch = _gains_scratch(X, candidates.shape[0], params[5] > 0.0)
+        rows, qs, x_t, tile, caps, nears, need = scratch
         for c in range(b * n_chunks // n_blocks, (b + 1) * n_chunks // n_blocks):
             _gains_chunk(
                 c, X, sample_weight, closest, owner, pivot, pivot_r, candidates, candidates_x,
                 n_reach, reach, reach_cc, min_cc, cand_pivot, min_cp, slot_base, params,
                 gain_chunks, n_improved, improved_rows, improved_bits, chunk_bits, rows, qs,
-                x_t, tile,
+                x_t, tile, caps, nears, need,
             )  # fmt: skip
 
 
@@ -431,13 +462,13 @@ def candidate_gains_serial(
     n_improved, improved_rows, improved_bits, chunk_bits,
 ):  # fmt: skip
     """``candidate_gains`` on the calling thread (same chunks, same results)."""
-    rows, qs, x_t, tile = _gains_scratch(X, candidates.shape[0], params[5] > 0.0)
+    rows, qs, x_t, tile, caps, nears, need = _gains_scratch(X, candidates.shape[0], params[5] > 0.0)
     for c in range(gain_chunks.shape[0]):
         _gains_chunk(
             c, X, sample_weight, closest, owner, pivot, pivot_r, candidates, candidates_x,
             n_reach, reach, reach_cc, min_cc, cand_pivot, min_cp, slot_base, params,
             gain_chunks, n_improved, improved_rows, improved_bits, chunk_bits, rows, qs, x_t,
-            tile,
+            tile, caps, nears, need,
         )  # fmt: skip
 
 
