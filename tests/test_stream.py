@@ -111,8 +111,8 @@ def test_one_group_in_memory_at_a_time(tmp_path):
 
 
 def test_column_variance_from_the_first_read(tmp_path):
-    """The variance that scales tol comes from the read that checks the file: the same
-    bits as in memory, no other read."""
+    """The variance that scales tol comes from the read that checks the file, its 64
+    groups' moments folded as they are read: the same bits as in memory, no other read."""
     from kmeanskit._kernels.stats import column_variance
 
     X, _ = blobs(n=64 * 512 + 77, d=4, k=3, dtype=np.float32, seed=5)
@@ -120,6 +120,8 @@ def test_column_variance_from_the_first_read(tmp_path):
     data = backend.prepare(StreamedArray(_npy(tmp_path, X)), None, 3)
     assert backend.column_variance(data).tobytes() == column_variance(X).tobytes()
     assert data.passes == 1
+    # Folded group by group as they are read: O(d) state, not O(n d) chunk moments.
+    assert data.mean.shape == data.total.shape == (4,)
 
 
 def test_non_finite_file_is_refused(tmp_path):

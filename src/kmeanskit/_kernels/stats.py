@@ -37,25 +37,46 @@ def chunk_moments(
 
 # No fastmath: the merge must run in chunk order, the same bits for every backend.
 @njit(cache=True)
-def merged_variance(
-    means,  # in (n_chunks, d) float64: from chunk_moments, the chunks of all rows in order
+def fold_moments(
+    mean,  # in/out (d,) float64: column means of the rows merged so far
+    total,  # in/out (d,) float64: their sums of squared deviations
+    seen,  # in int: how many rows were merged so far (0: none, mean and total unset)
+    means,  # in (n_chunks, d) float64: from chunk_moments, the next rows' chunks in order
     m2,  # in (n_chunks, d) float64: likewise
-    n,  # in int: rows in all (every chunk holds CHUNK_ROWS of them but the last)
+    n_rows,  # in int: rows in those chunks (each holds CHUNK_ROWS of them but the last)
 ):
-    """Population variance of every column from per-chunk moments, merged in chunk
-    order by Chan, Golub and LeVeque's update (no cancellation of large sums)."""
+    """Merge the next rows' per-chunk moments into the running ones, chunk by chunk, by
+    Chan, Golub and LeVeque's update (no cancellation of large sums). Folding the chunks
+    of all rows at once or a group of them at a time gives the same bits.
+
+    Returns
+    -------
+    int
+        The rows merged in all.
+    """
     d = means.shape[1]
-    mean = means[0].copy()
-    total = m2[0].copy()
-    seen = min(CHUNK_ROWS, n)
-    for c in range(1, means.shape[0]):
-        size = min(CHUNK_ROWS, n - c * CHUNK_ROWS)
+    for c in range(means.shape[0]):
+        size = min(CHUNK_ROWS, n_rows - c * CHUNK_ROWS)
+        if seen == 0:
+            for t in range(d):
+                mean[t] = means[c, t]
+                total[t] = m2[c, t]
+            seen = size
+            continue
         after = seen + size
         for t in range(d):
             delta = means[c, t] - mean[t]
             mean[t] += delta * size / after
             total[t] += m2[c, t] + delta * delta * (seen * size / after)
         seen = after
+    return seen
+
+
+def merged_variance(means: np.ndarray, m2: np.ndarray, n: int) -> np.ndarray:
+    """Population variance of every column from the per-chunk moments of all ``n`` rows,
+    merged in chunk order (``fold_moments``)."""
+    mean, total = np.zeros(means.shape[1]), np.zeros(means.shape[1])
+    fold_moments(mean, total, 0, means, m2, n)
     return total / n
 
 

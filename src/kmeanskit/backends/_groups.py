@@ -19,8 +19,7 @@ from kmeanskit._config import CHUNK_ROWS, n_groups_for, use_gemm_for
 from kmeanskit._kernels.assign import NO_BOUNDS, USE_BOUNDS, assign_pass, scratch_blocks
 from kmeanskit._kernels.distance import distances_to_assigned, squared_distances
 from kmeanskit._kernels.gemm import gemm_address
-from kmeanskit._kernels.stats import column_moments, sum_in_order
-from kmeanskit._kernels.stats import merged_variance as _merged_variance
+from kmeanskit._kernels.stats import column_moments, fold_moments, sum_in_order
 from kmeanskit.backends import Step
 from kmeanskit.backends.bounds import NO_TERMS, BoundTerms, score_gamma
 
@@ -130,11 +129,15 @@ def chunk_moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def merged_variance(parts: list[tuple[np.ndarray, np.ndarray]], n_samples: int) -> np.ndarray:
-    """Column variance of all rows from the groups' ``chunk_moments``, in group order:
-    the same bits as ``_kernels.stats.column_variance`` on the whole array."""
-    means = np.concatenate([p[0] for p in parts])
-    m2 = np.concatenate([p[1] for p in parts])
-    return _merged_variance(means, m2, n_samples)
+    """Column variance of all rows from the groups' ``chunk_moments``, folded in group
+    order: the same bits as ``_kernels.stats.column_variance`` on the whole array."""
+    d = parts[0][0].shape[1]
+    mean, total = np.zeros(d), np.zeros(d)
+    seen = 0
+    for means, m2 in parts:
+        rows = min(means.shape[0] * CHUNK_ROWS, n_samples - seen)
+        seen = fold_moments(mean, total, seen, means, m2, rows)
+    return total / n_samples
 
 
 def assigned_distances(
