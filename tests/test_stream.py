@@ -121,7 +121,8 @@ def test_column_variance_from_the_first_read(tmp_path):
     assert backend.column_variance(data).tobytes() == column_variance(X).tobytes()
     assert data.passes == 1
     # Folded group by group as they are read: O(d) state, not O(n d) chunk moments.
-    assert data.mean.shape == data.total.shape == (4,)
+    assert data.moments.mean.shape == data.moments.total.shape == (4,)
+    assert data.moments.rows == X.shape[0]
 
 
 def test_non_finite_file_is_refused(tmp_path):

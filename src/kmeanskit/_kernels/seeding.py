@@ -260,19 +260,29 @@ def _estimate_tile(X, rows, m, candidates_x, x_t, tile):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
+def _estimate_limits(cl, r0, lo_factor, filter_max, filter_abs):
+    """``(use_filter, cap, nearer)`` of a row with ``closest`` ``cl`` and pivot bound
+    ``r0``: whether its float32 estimates may be used (float32 rows, far from overflow);
+    an estimate at or above ``cap`` cannot improve the row; one below ``nearer`` makes
+    the candidate a nearer pivot (``(est + filter_abs) / lo_factor`` is an upper bound of
+    the squared distance, below ``r0^2``). The factors are ``_init._filter_params``."""
+    use_filter = lo_factor > 0.0 and cl < filter_max
+    cap = (cl + filter_abs) / lo_factor if use_filter else np.inf
+    nearer = r0 * r0 * lo_factor - filter_abs if use_filter else -1.0
+    return use_filter, cap, nearer
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def _tile_needs(closest, pivot_r, rows, m, tile, params, caps, nears, need):
     """``need[r]``: whether the estimates of row ``rows[r]`` leave any work for the row
-    loop of ``_gains_chunk``, the same tests it makes (an estimate below the row's cap
-    may improve it; one below its pivot threshold gives a nearer pivot). Vectorised
+    loop of ``_gains_chunk``, the same tests it makes (``_estimate_limits``). Vectorised
     over the rows, so the row loop skips the rows with nothing to do (most of them)."""
     lo_factor, filter_max, filter_abs = params[2], params[3], params[4]
     for r in range(m):
         i = np.uintp(rows[r])  # unsigned: no wraparound code
-        cl = closest[i]
-        r0 = pivot_r[i]
-        use_filter = cl < filter_max
-        caps[r] = (cl + filter_abs) / lo_factor if use_filter else np.inf
-        nears[r] = r0 * r0 * lo_factor - filter_abs if use_filter else -1.0
+        use_filter, caps[r], nears[r] = _estimate_limits(
+            closest[i], pivot_r[i], lo_factor, filter_max, filter_abs
+        )
         need[r] = np.uint8(not use_filter)
     for q in range(tile.shape[0]):
         tq = tile[q]
@@ -337,17 +347,14 @@ def _gains_chunk(
         p = pivot[i]
         r0 = pivot_r[i]
         r_hi = r0 * e_hi
-        use_filter = lo_factor > 0.0 and cl < filter_max
-        cap = (cl + filter_abs) / lo_factor if use_filter else 0.0
+        use_filter, cap, nearer = _estimate_limits(cl, r0, lo_factor, filter_max, filter_abs)
         w = np.float64(sample_weight[i])
         bits = np.uint64(0)
         moved = False
         # 2. The candidates that pass both tests (or all, when estimated already)...
         n_q = 0
         if tiled:
-            # (est + filter_abs) / lo_factor is an upper bound of the squared distance:
-            # below r0^2 it gives a nearer pivot, without computing the distance.
-            nearer = r0 * r0 * lo_factor - filter_abs if use_filter else -1.0
+            # A nearer pivot from the estimates, without computing the distance.
             for q in range(t):
                 est = np.float64(tile[q, r_])
                 qs[n_q] = q

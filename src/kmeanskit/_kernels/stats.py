@@ -72,12 +72,30 @@ def fold_moments(
     return seen
 
 
+class MomentsFold:
+    """Column moments of the rows seen so far, folded chunk by chunk in order
+    (``fold_moments``): O(d) state, however many rows, and the same bits whether the
+    chunks come all at once or a group of them at a time."""
+
+    def __init__(self, n_features: int) -> None:
+        self.mean, self.total = np.zeros(n_features), np.zeros(n_features)
+        self.rows = 0
+
+    def add(self, means: np.ndarray, m2: np.ndarray, n_rows: int) -> None:
+        """Fold the ``chunk_moments`` of the next ``n_rows`` rows."""
+        self.rows = fold_moments(self.mean, self.total, self.rows, means, m2, n_rows)
+
+    def variance(self) -> np.ndarray:
+        """Population variance of every column of the rows folded."""
+        return self.total / self.rows
+
+
 def merged_variance(means: np.ndarray, m2: np.ndarray, n: int) -> np.ndarray:
     """Population variance of every column from the per-chunk moments of all ``n`` rows,
-    merged in chunk order (``fold_moments``)."""
-    mean, total = np.zeros(means.shape[1]), np.zeros(means.shape[1])
-    fold_moments(mean, total, 0, means, m2, n)
-    return total / n
+    merged in chunk order."""
+    fold = MomentsFold(means.shape[1])
+    fold.add(means, m2, n)
+    return fold.variance()
 
 
 def column_moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

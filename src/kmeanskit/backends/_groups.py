@@ -19,7 +19,7 @@ from kmeanskit._config import CHUNK_ROWS, n_groups_for, use_gemm_for
 from kmeanskit._kernels.assign import NO_BOUNDS, USE_BOUNDS, assign_pass, scratch_blocks
 from kmeanskit._kernels.distance import distances_to_assigned, squared_distances
 from kmeanskit._kernels.gemm import gemm_address
-from kmeanskit._kernels.stats import column_moments, fold_moments, sum_in_order
+from kmeanskit._kernels.stats import MomentsFold, column_moments, sum_in_order
 from kmeanskit.backends import Step
 from kmeanskit.backends.bounds import NO_TERMS, BoundTerms, score_gamma
 
@@ -131,13 +131,10 @@ def chunk_moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def merged_variance(parts: list[tuple[np.ndarray, np.ndarray]], n_samples: int) -> np.ndarray:
     """Column variance of all rows from the groups' ``chunk_moments``, folded in group
     order: the same bits as ``_kernels.stats.column_variance`` on the whole array."""
-    d = parts[0][0].shape[1]
-    mean, total = np.zeros(d), np.zeros(d)
-    seen = 0
+    fold = MomentsFold(parts[0][0].shape[1])
     for means, m2 in parts:
-        rows = min(means.shape[0] * CHUNK_ROWS, n_samples - seen)
-        seen = fold_moments(mean, total, seen, means, m2, rows)
-    return total / n_samples
+        fold.add(means, m2, min(means.shape[0] * CHUNK_ROWS, n_samples - fold.rows))
+    return fold.variance()
 
 
 def assigned_distances(

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from kmeanskit._kernels.assign import NO_BOUNDS
-from kmeanskit._kernels.stats import fold_moments
+from kmeanskit._kernels.stats import MomentsFold
 from kmeanskit.backends import Step
 from kmeanskit.backends import _groups as G
 from kmeanskit.backends.bounds import BoundsPlan, check_algorithm
@@ -175,10 +175,9 @@ class StreamData:
     n_clusters: int
     buffer: np.ndarray
     labels: np.ndarray  # (n,) int32, -1 before the first pass
-    # Column means and sums of squared deviations of the first read, folded group by
-    # group (O(d), whatever the number of rows): the variance for ``tol``.
-    mean: np.ndarray | None = None
-    total: np.ndarray | None = None
+    # The column moments of the first read, folded group by group (O(d), however many
+    # rows): the variance for ``tol``.
+    moments: MomentsFold | None = None
     passes: int = 0  # reads of the whole file, for the record
     lower: np.ndarray | None = None  # (n, centre groups) float32 bounds, made by a bounded pass
     plan: BoundsPlan = field(default_factory=lambda: BoundsPlan("lloyd"))
@@ -219,8 +218,7 @@ class StreamBackend:
             buffer=np.empty((int(np.diff(starts).max()), d), dtype=source.dtype),
             labels=np.full(n, -1, dtype=np.int32),
         )
-        data.mean, data.total = np.zeros(d), np.zeros(d)
-        seen = 0
+        data.moments = MomentsFold(d)
         for g in range(data.n_groups):
             X_g, _ = data.group(g)
             if not np.isfinite(X_g).all():
@@ -228,7 +226,7 @@ class StreamBackend:
                     f"{source.path} contains NaN or infinity (rows {starts[g]}-"
                     f"{starts[g + 1]}): remove or impute those values first."
                 )
-            seen = fold_moments(data.mean, data.total, seen, *G.chunk_moments(X_g), len(X_g))
+            data.moments.add(*G.chunk_moments(X_g), len(X_g))
         data.passes += 1
         return data
 
@@ -241,7 +239,7 @@ class StreamBackend:
     def column_variance(self, data: StreamData) -> np.ndarray:
         """Per-feature variance, the same bits as ``_kernels.stats.column_variance``,
         from the moments of the first read (no other read)."""
-        return data.total / data.source.shape[0]
+        return data.moments.variance()
 
     def _pass(self, data: StreamData, centers: np.ndarray, accumulate: bool, mode: int) -> Step:
         centers = np.ascontiguousarray(centers, dtype=data.source.dtype)
