@@ -21,6 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from kmeanskit import _core, _search
+from kmeanskit._arrays import kernel_array
 from kmeanskit._config import resolve_n_threads, thread_limits
 from kmeanskit._init import INIT_METHODS, initial_centers
 from kmeanskit._init import kmeans_plusplus as _kmeans_plusplus
@@ -42,8 +43,11 @@ _FLOAT_DTYPES = (np.float64, np.float32)
 _SEARCHES = ("auto", "breathe", None)
 
 
-def _validate_array(estimator: Any, X: Any, *, reset: bool, what: str = "X") -> np.ndarray:
-    """validate_data with messages that say how to fix non-numeric input.
+def _validate_array(
+    estimator: Any, X: Any, *, reset: bool, what: str = "X", dtype: Any = None
+) -> np.ndarray:
+    """validate_data with messages that say how to fix non-numeric input; the result is
+    as the kernels take it (``kernel_array``), in ``dtype`` when given.
 
     Finiteness is checked here in parallel (one read of the data on every thread, where
     validate_data would sum it on one): 10 ms of a 180 ms fit at 1M x 16 in float64.
@@ -65,6 +69,7 @@ def _validate_array(estimator: Any, X: Any, *, reset: bool, what: str = "X") -> 
                 "drop or encode the text columns first."
             ) from exc
         raise
+    X = kernel_array(X, dtype)
     if not _core.all_finite(X, resolve_n_threads(getattr(estimator, "n_threads", None))):
         if np.isnan(X).any():
             raise ValueError(
@@ -101,7 +106,7 @@ def _check_sample_weight(sample_weight: Any, X: np.ndarray) -> np.ndarray:
         raise ValueError("sample_weight contains negative values: weights must be >= 0.")
     if not np.any(weight > 0):
         raise ValueError("sample_weight is all zero: at least one row needs a positive weight.")
-    return np.ascontiguousarray(weight, dtype=X.dtype)
+    return kernel_array(weight, X.dtype)
 
 
 class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
@@ -507,9 +512,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     def _check_test_data(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
-        X = _validate_array(self, X, reset=False)
         # Cast to the dtype the model was fitted in (scikit-learn raises here).
-        return np.ascontiguousarray(X, dtype=self.cluster_centers_.dtype)
+        return _validate_array(self, X, reset=False, dtype=self.cluster_centers_.dtype)
 
     def _labels_inertia(self, X: np.ndarray, sample_weight: Any = None) -> tuple[np.ndarray, float]:
         weight = None if sample_weight is None else _check_sample_weight(sample_weight, X)
@@ -549,15 +553,19 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             from kmeanskit import _out_of_core
 
             return _out_of_core.transform(self, X)
-        return self._transform(_validate_array(self, X, reset=False))
+        dtype = getattr(X, "dtype", None)  # the distances come back in X's float dtype
+        X = _validate_array(self, X, reset=False, dtype=self.cluster_centers_.dtype)
+        return self._transform(X, dtype if dtype in _FLOAT_DTYPES else np.float64)
 
-    def _transform(self, X: np.ndarray) -> np.ndarray:
+    def _transform(self, X: np.ndarray, dtype: Any = None) -> np.ndarray:
+        """Distances computed in the fitted centres' dtype, returned in ``dtype`` (by
+        default X's)."""
         sq = _core.squared_distances(
-            np.ascontiguousarray(X, dtype=self.cluster_centers_.dtype),
+            kernel_array(X, self.cluster_centers_.dtype),
             self.cluster_centers_,
             resolve_n_threads(self.n_threads),
         )
-        return np.sqrt(sq).astype(X.dtype, copy=False)
+        return np.sqrt(sq).astype(X.dtype if dtype is None else dtype, copy=False)
 
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
         """Opposite of the (weighted) inertia of X under the fitted centres."""

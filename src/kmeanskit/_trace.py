@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from kmeanskit._arrays import kernel_array
 from kmeanskit._core import _new_centers, scaled_tolerance
 from kmeanskit._init import INIT_METHODS, initial_centers
 from kmeanskit.backends.local import LocalBackend
@@ -135,10 +136,7 @@ def _inertia(X: np.ndarray, w: np.ndarray, centers: np.ndarray, labels: np.ndarr
 
 
 def _check(X: Any, n_clusters: Any, init: Any, max_iter: Any, sample_weight: Any) -> tuple:
-    X = np.asarray(X)
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
-    X = np.ascontiguousarray(X)
+    X = kernel_array(np.asarray(X))
     if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
         raise ValueError(f"X must be a non-empty 2-D array; got shape {X.shape}.")
     if not np.all(np.isfinite(X)):
@@ -161,7 +159,7 @@ def _check(X: Any, n_clusters: Any, init: Any, max_iter: Any, sample_weight: Any
                 f"({k}, {X.shape[1]}); got {init.shape}."
             )
     w = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else sample_weight
-    w = np.ascontiguousarray(w, dtype=X.dtype)
+    w = kernel_array(np.asarray(w), X.dtype)
     if w.shape != (X.shape[0],) or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.any():
         raise ValueError("sample_weight must be finite, >= 0, not all 0, one per row of X.")
     return X, k, init, w

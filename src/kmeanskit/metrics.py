@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from kmeanskit._arrays import kernel_array
 from kmeanskit._kernels import FASTMATH
 
 __all__ = [
@@ -80,7 +81,7 @@ def _as_2d(X: Any) -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features), not of shape {X.shape}")
-    return np.ascontiguousarray(X)
+    return kernel_array(X)
 
 
 def _labels_for(X: np.ndarray, labels: Any) -> np.ndarray:

@@ -26,7 +26,7 @@ Only the assignment kernel calls it. The centres' nearest-neighbour GEMM (bounds
 search's breathe-out) and k-means||'s keep numba's BLAS: they pick by GEMM scores
 without an exact rescoring, so with MKL their choices would depend on which BLAS ran.
 
-``KMEANSKIT_GEMM=openblas`` in the environment turns MKL off (read once, at import).
+``KMEANSKIT_GEMM=openblas`` in the environment turns MKL off (read once, at first use).
 The address is passed to the kernels as an argument, never compiled in, so numba's
 on-disk cache stays valid from one process to the next.
 """
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import sys
 from pathlib import Path
@@ -82,22 +83,28 @@ def _load_mkl() -> tuple[int, int, str] | None:
     return None
 
 
-_MKL = _load_mkl()
+@functools.cache
+def _mkl() -> tuple[int, int, str] | None:
+    """MKL, loaded (and its threading layer set) on first use, never at import:
+    importing kmeanskit changes no library's global state."""
+    return _load_mkl()
 
 
 def gemm_address(dtype: np.dtype) -> int:
     """What the kernels' ``gemm`` argument should be for data of this dtype: the address
     of MKL's ``cblas_sgemm`` / ``cblas_dgemm``, or 0 for numba's BLAS."""
-    if _MKL is None:
+    mkl = _mkl()
+    if mkl is None:
         return 0
-    return _MKL[0] if np.dtype(dtype) == np.float32 else _MKL[1]
+    return mkl[0] if np.dtype(dtype) == np.float32 else mkl[1]
 
 
 def provider() -> str:
     """Which GEMM the assignment kernel runs, in words (for benchmark headers)."""
-    if _MKL is None:
+    mkl = _mkl()
+    if mkl is None:
         return "numba's BLAS (scipy's OpenBLAS)"
-    return f"{_MKL[2]}, sequential"
+    return f"{mkl[2]}, sequential"
 
 
 @intrinsic

@@ -45,7 +45,7 @@ import numpy as np
 from numba import njit, prange
 
 from kmeanskit._config import CHUNK_ROWS
-from kmeanskit._kernels import FASTMATH
+from kmeanskit._kernels import FASTMATH, INTERNAL
 from kmeanskit._kernels.distance import sq_dist_rows
 from kmeanskit._kernels.prefetch import prefetch_whole_row
 
@@ -184,7 +184,7 @@ def candidate_reach(
     return work
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, fastmath=FASTMATH, **INTERNAL)
 def _pivot_row(pivots, s, candidates, cand_pivot, min_cp):
     nearest = np.inf
     for q in range(candidates.shape[0]):
@@ -231,7 +231,7 @@ def _estimate(X, i, Y, j):
     return acc
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, fastmath=FASTMATH, **INTERNAL)
 def _estimate_tile(X, rows, m, candidates_x, x_t, tile):
     """``tile[q, r] = _estimate(X, rows[r], candidates_x, q)`` for ``r < m``, all ``q``.
 
@@ -272,7 +272,7 @@ def _estimate_limits(cl, r0, lo_factor, filter_max, filter_abs):
     return use_filter, cap, nearer
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, fastmath=FASTMATH, **INTERNAL)
 def _tile_needs(closest, pivot_r, rows, m, tile, params, caps, nears, need):
     """``need[r]``: whether the estimates of row ``rows[r]`` leave any work for the row
     loop of ``_gains_chunk``, the same tests it makes (``_estimate_limits``). Vectorised
@@ -291,7 +291,7 @@ def _tile_needs(closest, pivot_r, rows, m, tile, params, caps, nears, need):
             need[r] |= np.uint8((est < caps[r]) | (est < nears[r]))
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, fastmath=FASTMATH, **INTERNAL)
 def _gains_chunk(
     c, X, sample_weight, closest, owner, pivot, pivot_r, candidates, candidates_x,
     n_reach, reach, reach_cc, min_cc, cand_pivot, min_cp, slot_base, params, gain_chunks,
@@ -401,7 +401,7 @@ def _gains_chunk(
     chunk_bits[c] = any_bits
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, fastmath=FASTMATH, **INTERNAL)
 def _gains_scratch(X, t, tiles):
     """Scratch of one chunk: its kept rows, their candidates, and (if tiles) the tile and
     what it leaves to do per row."""
@@ -479,7 +479,7 @@ def candidate_gains_serial(
         )  # fmt: skip
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, fastmath=FASTMATH, **INTERNAL)
 def _take_chunk(
     c, X, sample_weight, center, bit, new_owner, n_improved, improved_rows, improved_bits,
     chunk_bits, closest, owner, chunk_mass, chunk_max, chunk_taken,
@@ -588,7 +588,9 @@ def refresh_bounds(
     for s in range(new_index.shape[0]):
         if new_index[s] == 0:
             new_index[s] = kept
-            pivots[kept] = pivots[s]
+            for t in range(pivots.shape[1]):  # element by element: a row assignment compiles
+                # numba's shape check and its formatted message (seconds)
+                pivots[kept, t] = pivots[s, t]
             kept += 1
     for i in range(pivot.shape[0]):
         pivot[i] = new_index[pivot[i]]

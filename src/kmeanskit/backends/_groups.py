@@ -17,6 +17,7 @@ import numpy as np
 
 from kmeanskit._config import CHUNK_ROWS, n_groups_for, use_gemm_for
 from kmeanskit._kernels.assign import NO_BOUNDS, USE_BOUNDS, assign_pass, scratch_blocks
+from kmeanskit._kernels.cache import announce_compile
 from kmeanskit._kernels.distance import distances_to_assigned, squared_distances
 from kmeanskit._kernels.gemm import gemm_address
 from kmeanskit._kernels.stats import MomentsFold, column_moments, sum_in_order
@@ -66,6 +67,7 @@ def group_pass(
     Returns the new labels (int32) and the group's partial results.
     """
     X = np.ascontiguousarray(X)
+    announce_compile(X.dtype)
     n, d = X.shape
     k = centers.shape[0]
     centers = np.ascontiguousarray(centers, dtype=X.dtype)
