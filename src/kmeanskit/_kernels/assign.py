@@ -118,7 +118,7 @@ def _direct_scores(x_t, m, centers, tile):
                 tile[j, q] += diff * diff
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, fastmath=FASTMATH, **INLINED)
 def _push_score(v, j, q, best, best_val, second_val):
     """Column ``q``'s best and second-best scores after centre ``j``'s score ``v``.
     Without branches, so the loop over columns vectorises: which centre wins is
@@ -253,7 +253,7 @@ def _accumulate(X, sample_weight, start, stop, label_r, first_row, group_sums, g
             group_sums[label, t] += w * rows[q, t]
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, fastmath=FASTMATH, **INLINED)
 def _store_lower(value):
     """A float32 lower bound not above ``value`` (0 when the bound is negative).
 

@@ -6,10 +6,10 @@ import numpy as np
 from numba import njit, prange
 
 from kmeanskit._config import CHUNK_ROWS
-from kmeanskit._kernels import FASTMATH
+from kmeanskit._kernels import FASTMATH, INLINED
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, fastmath=FASTMATH, **INLINED)
 def sq_dist_rows(X, i, Y, j):
     """Squared distance between row ``i`` of X and row ``j`` of Y, in float64."""
     x, y = X[np.uintp(i)], Y[np.uintp(j)]  # unsigned: no negative-index wraparound

@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from kmeanskit._kernels import FASTMATH
+from kmeanskit._kernels import FASTMATH, INLINED
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, fastmath=FASTMATH, **INLINED)
 def _cost(cw, cwx, cwxx, i, j):
     """Weighted sum of squares of sorted values i .. j-1 about their mean."""
     w = cw[j] - cw[i]

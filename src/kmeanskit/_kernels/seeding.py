@@ -45,7 +45,7 @@ import numpy as np
 from numba import njit, prange
 
 from kmeanskit._config import CHUNK_ROWS
-from kmeanskit._kernels import FASTMATH, INTERNAL
+from kmeanskit._kernels import FASTMATH, INLINED, INTERNAL
 from kmeanskit._kernels.distance import sq_dist_rows
 from kmeanskit._kernels.prefetch import prefetch_whole_row
 
@@ -64,7 +64,7 @@ SCRATCH_BLOCKS = 64
 TILE_MIN_ROWS = 96
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, fastmath=FASTMATH, **INLINED)
 def _chunk_mass(sample_weight, closest, start, stop):
     """``sum(w * closest)`` over rows ``start:stop``, in row order."""
     weights, dist = sample_weight[start:stop], closest[start:stop]  # from 0: no wraparound
@@ -214,7 +214,7 @@ def pivot_distances_serial(pivots, candidates, cand_pivot, min_cp):
         _pivot_row(pivots, s, candidates, cand_pivot, min_cp)
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, fastmath=FASTMATH, **INLINED)
 def _estimate(X, i, Y, j):
     """An estimate of ``|X[i] - Y[j]|^2`` summed in X's dtype: only a filter.
 
@@ -259,7 +259,7 @@ def _estimate_tile(X, rows, m, candidates_x, x_t, tile):
                 tq[r] += diff * diff
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, fastmath=FASTMATH, **INLINED)
 def _estimate_limits(cl, r0, lo_factor, filter_max, filter_abs):
     """``(use_filter, cap, nearer)`` of a row with ``closest`` ``cl`` and pivot bound
     ``r0``: whether its float32 estimates may be used (float32 rows, far from overflow);
