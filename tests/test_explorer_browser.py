@@ -4,6 +4,7 @@ The math is checked in Python on the state the page exposes (``window.kmeansStat
 Every test also checks that no request left 127.0.0.1 and that the console stayed clean.
 """
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -44,7 +45,8 @@ READY = "s => s && s.ready"
 def server():
     srv = ExplorerServer(Store(), 0)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    kmeanskit.trace(np.arange(8.0).reshape(4, 2), 2)  # compile the kernels before the clock
+    # The kernels compile before the clock (the first time in an environment).
+    assert srv.warm.wait(600) and srv.warm.ready, srv.warm.status()
     yield srv
     srv.shutdown()
     srv.server_close()
@@ -282,6 +284,7 @@ def test_exported_page_works_offline(page, tmp_path):
     s = wait(page, "s.lab !== null")
     assert len(s["lab"]["random"]["inertias"]) == 12
     assert page.is_disabled("#regenerate") and page.is_disabled("#upload")
+    assert page.locator("#warming").is_hidden() and not s["locked"]  # never waits
     assert "kmeanskit explore" in page.get_attribute("#regenerate", "title")
     pixels = page.evaluate(
         "(() => { const c = document.getElementById('plot');"
@@ -289,3 +292,103 @@ def test_exported_page_works_offline(page, tmp_path):
         " let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] < 200) n++; return n; })()"
     )
     assert pixels > 1000
+
+
+# -- the first start in an environment: the kernels compile behind a busy state --------
+
+COMPILE_LINE = "compiling kmeanskit's float64 kernels for this machine, once (about 10 s)..."
+CONTROLS = "button, input, select, textarea"
+
+
+class Blocking:
+    """A warm-up that logs the library's compile line, then waits to be released."""
+
+    def __init__(self, error=None):
+        self.started, self.release, self.error = threading.Event(), threading.Event(), error
+
+    def __call__(self):
+        logging.getLogger("kmeanskit").warning(COMPILE_LINE)
+        self.started.set()
+        assert self.release.wait(60)
+        if self.error is not None:
+            raise self.error
+
+
+@pytest.fixture
+def warming(server):
+    """A second server whose warm-up blocks until ``srv.warm_up.release`` is set (the
+    module's server has compiled the real kernels already)."""
+    blocking = Blocking()
+    srv = ExplorerServer(Store(), 0, warm_up=blocking)
+    srv.warm_up = blocking
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    assert blocking.started.wait(30)
+    yield srv
+    blocking.release.set()
+    srv.shutdown()
+    srv.server_close()
+
+
+def enabled_controls(page):
+    return page.evaluate(
+        f"[...document.querySelectorAll('{CONTROLS}')].filter((e) => !e.disabled)"
+        ".map((e) => e.id || e.textContent)"
+    )
+
+
+def test_busy_state_while_the_kernels_compile(page, warming):
+    page.goto(f"http://127.0.0.1:{warming.server_address[1]}/?data=blobs&k=5")
+    s = wait_locked(page, "s.warm && s.warm.state === 'compiling'")
+    text = "Compiling kmeanskit's float64 kernels for this machine, once (about 10 s)…"
+    busy = page.locator("#warming")
+    assert busy.is_visible() and page.locator("#warming-text").inner_text() == text
+    assert page.locator("#status").inner_text() == text and s["status"] == text
+    assert page.locator("#warming-time").inner_text().endswith("s so far")
+    # Every control really disabled (the traps' buttons too), shortcuts inert.
+    assert page.locator("button[data-trap]").count() > 0
+    for sel in ("#step", "#play", "#assign", "#end", "#lab-run", "#preset", "#k", "#upload"):
+        assert page.is_disabled(sel)
+    assert enabled_controls(page) == []
+    page.keyboard.press("s")
+    page.keyboard.press("l")
+    # The busy state covers the plot: no blank plot on show.
+    b, plot = busy.bounding_box(), page.locator("#plot").bounding_box()
+    assert b["x"] <= plot["x"] and b["y"] <= plot["y"]
+    assert b["x"] + b["width"] >= plot["x"] + plot["width"]
+    assert b["y"] + b["height"] >= plot["y"] + plot["height"]
+    wait_locked(page, "s.warm.seconds >= 1")  # it keeps asking, twice a second
+    warming.warm_up.release.set()
+    s = wait(page, "s.nFrames > 0")
+    assert busy.is_hidden() and not s["locked"] and s["frame"] == 0 and s["lab"] is None
+    assert page.is_enabled("#step") and page.is_enabled("#play") and page.is_enabled("#assign")
+    assert page.is_disabled("#back") and page.is_disabled("#update")  # frame 0: as ever
+    assert s["status"].startswith("initial centres (k-means++, seed 0)")
+    assert len(s["centers"]) == 5 and len(s["points"]) == PRESETS["blobs"].n
+    assert drawn_pixels(page) > 1000
+    page.click("#step")
+    check_frame(wait(page, "s.frame === 2"))
+
+
+def test_a_failed_warm_up_is_shown_and_controls_stay_disabled(page, warming):
+    warming.warm_up.error = RuntimeError("no LLVM for this CPU")
+    page.goto(f"http://127.0.0.1:{warming.server_address[1]}/")
+    wait_locked(page, "s.warm && s.warm.state === 'compiling'")
+    warming.warm_up.release.set()
+    s = wait_locked(page, "s.error !== null || (s.warm && s.warm.state === 'failed')")
+    text = page.locator("#warming-text").inner_text()
+    assert "could not be compiled (RuntimeError: no LLVM for this CPU)" in text
+    assert page.locator("#warming .spinner").is_hidden()
+    assert enabled_controls(page) == [] and not s["ready"]
+
+
+def wait_locked(page, condition):
+    page.wait_for_function(f"(s => s && s.locked && ({condition}))(window.kmeansState)")
+    return state(page)
+
+
+def drawn_pixels(page):
+    return page.evaluate(
+        "(() => { const c = document.getElementById('plot');"
+        " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] < 200) n++; return n; })()"
+    )

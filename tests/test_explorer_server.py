@@ -1,14 +1,18 @@
 """The explorer's HTTP server, spoken to with plain http.client: the API returns what the
-library computes, and bad requests get a clear 4xx."""
+library computes, bad requests get a clear 4xx, and while the kernels warm up the
+status says so and runs get 503."""
 
 import http.client
 import json
+import logging
 import os
 import re
 import signal
 import subprocess
 import sys
 import threading
+import time
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import numpy as np
@@ -19,7 +23,7 @@ import kmeanskit
 from kmeanskit import cli
 from kmeanskit import io as kio
 from kmeanskit.datasets import make_blobs
-from kmeanskit.explorer import ExplorerServer, Store, export_page
+from kmeanskit.explorer import ExplorerServer, Store, export_page, serve
 from kmeanskit.explorer.data import PRESETS
 from kmeanskit.explorer.server import MAX_UPLOAD
 
@@ -46,12 +50,13 @@ def server(tmp_path_factory):
     srv = ExplorerServer(Store(kio.read_table(str(path))), 0, 3)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
+    assert srv.warm.wait(600) and srv.warm.ready, srv.warm.status()
     yield srv
     srv.shutdown()
     srv.server_close()
 
 
-def request(srv, method, path, body=None, headers=None, host=None):
+def request(srv, method, path, body=None, headers=None, host=None, reply_headers=None):
     port = srv.server_address[1]
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
@@ -67,6 +72,8 @@ def request(srv, method, path, body=None, headers=None, host=None):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server may answer (413) before reading the body
     resp = conn.getresponse()
+    if reply_headers is not None:
+        reply_headers.update(resp.getheaders())
     data = resp.read()
     conn.close()
     ctype = resp.getheader("Content-Type", "")
@@ -227,6 +234,153 @@ def test_export_is_one_self_contained_page(tmp_path):
     assert html.count("<script") == html.count("</script>") == 4
 
 
+# -- the warm-up: the first start in an environment compiles the kernels ---------------
+
+COMPILE_LINE = "compiling kmeanskit's float64 kernels for this machine, once (about 10 s)..."
+RUNS = ("/api/trace?data=blobs&k=3", "/api/lab?data=blobs&k=3&seeds=2", "/api/elbow?data=blobs")
+
+
+class Blocking:
+    """A warm-up that logs the library's compile line, then waits to be released (and
+    raises ``error`` if given)."""
+
+    def __init__(self, error=None):
+        self.started, self.release, self.error = threading.Event(), threading.Event(), error
+
+    def __call__(self):
+        logging.getLogger("kmeanskit").warning(COMPILE_LINE)
+        self.started.set()
+        assert self.release.wait(60)
+        if self.error is not None:
+            raise self.error
+        return 0.0
+
+
+@contextmanager
+def running(warm_up):
+    srv = ExplorerServer(Store(), 0, warm_up=warm_up)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield srv
+    finally:
+        if isinstance(warm_up, Blocking):
+            warm_up.release.set()
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_status_and_runs_while_the_kernels_compile_then_after(server):
+    warm = Blocking()
+    with running(warm) as srv:
+        assert warm.started.wait(30)
+        status, st = get(srv, "/api/status")
+        assert status == 200 and st["ready"] is False and st["state"] == "compiling"
+        message = "Compiling kmeanskit's float64 kernels for this machine, once (about 10 s)…"
+        assert st["message"] == message and st["error"] is None and st["seconds"] >= 0
+        for path in RUNS:  # refused at once, with what is happening and when to retry
+            headers = {}
+            status, body = request(srv, "GET", path, reply_headers=headers)
+            assert status == 503 and body["warming"] is True and headers["Retry-After"] == "1"
+            assert body["error"] == (
+                "not ready: Compiling kmeanskit's float64 kernels for this machine, once "
+                "(about 10 s); retry when /api/status says ready"
+            )
+        # What the page needs to fill its form answers meanwhile (it runs no kernel).
+        assert get(srv, "/api/config")[0] == 200
+        assert get(srv, "/api/dataset?data=moons")[0] == 200
+        warm.release.set()
+        assert srv.warm.wait(30)
+        status, st = get(srv, "/api/status")
+        assert st["ready"] is True and st["state"] == "ready" and st["error"] is None
+        status, t = get(srv, "/api/trace?data=blobs&k=5&init=random&seed=3")
+        assert status == 200 and t == get(server, "/api/trace?data=blobs&k=5&init=random&seed=3")[1]
+
+
+def test_a_failed_warm_up_is_reported():
+    warm = Blocking(RuntimeError("no LLVM for this CPU"))
+    with running(warm) as srv:
+        warm.release.set()
+        assert srv.warm.wait(30)
+        status, st = get(srv, "/api/status")
+        assert status == 200 and st["ready"] is False and st["state"] == "failed"
+        assert st["error"] == "RuntimeError: no LLVM for this CPU"
+        assert "could not be compiled (RuntimeError: no LLVM for this CPU)" in st["message"]
+        for path in RUNS:
+            status, body = get(srv, path)
+            assert status == 500 and "could not be compiled" in body["error"]
+            assert "no LLVM for this CPU" in body["error"] and "see the terminal" in body["error"]
+
+
+def _stderr_until(capsys, seen, text, timeout=30):
+    deadline = time.monotonic() + timeout
+    while text not in seen[0] and time.monotonic() < deadline:
+        seen[0] += capsys.readouterr().err
+        time.sleep(0.02)
+    return seen[0]
+
+
+@pytest.mark.parametrize("handler", [False, True])
+def test_terminal_says_ready_only_after_the_warm_up(capsys, caplog, monkeypatch, handler):
+    logger = logging.getLogger("kmeanskit")
+    if not handler:  # logging unconfigured: serve() prints the library's line itself
+        monkeypatch.setattr(logger, "propagate", False)
+    warm = Blocking()
+    srv = ExplorerServer(Store(), 0, warm_up=warm)
+    thread = threading.Thread(target=serve, args=(srv, False), daemon=True)
+    thread.start()
+    try:
+        assert warm.started.wait(30)
+        assert get(srv, "/api/status")[1]["state"] == "compiling"  # it serves meanwhile
+        seen = [""]
+        if not handler:
+            assert COMPILE_LINE in _stderr_until(capsys, seen, COMPILE_LINE)
+        time.sleep(0.2)
+        seen[0] += capsys.readouterr().err
+        assert "kmeanskit explorer on" not in seen[0]
+        warm.release.set()
+        err = _stderr_until(capsys, seen, "(Ctrl-C to stop)")
+        ready = f"kmeanskit explorer on {srv.url}  (Ctrl-C to stop)"
+        assert ready in err
+        if handler:  # the configured handler shows it, once; serve() does not repeat it
+            assert COMPILE_LINE not in err
+            assert [r.getMessage() for r in caplog.records].count(COMPILE_LINE) == 1
+        else:
+            assert err.index(COMPILE_LINE) < err.index(ready)
+    finally:
+        warm.release.set()
+        srv.shutdown()
+        thread.join(30)
+
+
+def test_cached_kernels_no_compile_line_and_ready_at_once(capsys, monkeypatch):
+    monkeypatch.setattr(logging.getLogger("kmeanskit"), "propagate", False)
+    srv = ExplorerServer(Store(), 0, warm_up=lambda: 0.0)
+    thread = threading.Thread(target=serve, args=(srv, False), daemon=True)
+    thread.start()
+    try:
+        err = _stderr_until(capsys, [""], "(Ctrl-C to stop)")
+        assert err == f"kmeanskit explorer on {srv.url}  (Ctrl-C to stop)\n"
+        assert get(srv, "/api/status")[1]["ready"] is True
+    finally:
+        srv.shutdown()
+        thread.join(30)
+
+
+def test_failed_warm_up_is_said_in_the_terminal(capsys):
+    warm = Blocking(RuntimeError("no LLVM for this CPU"))
+    warm.release.set()
+    srv = ExplorerServer(Store(), 0, warm_up=warm)
+    thread = threading.Thread(target=serve, args=(srv, False), daemon=True)
+    thread.start()
+    try:
+        err = _stderr_until(capsys, [""], "(Ctrl-C to stop)")
+        assert "could not be compiled (RuntimeError: no LLVM for this CPU)" in err
+        assert "cannot run K-means" in err
+    finally:
+        srv.shutdown()
+        thread.join(30)
+
+
 def test_cli_export_and_bad_data(tmp_path, capsys):
     path = tmp_path / "p.html"
     assert cli.main(["explore", "--export", str(path), "-k", "4"]) == 0
@@ -251,12 +405,15 @@ def test_cli_serves_until_ctrl_c_then_exits_130():
         preexec_fn=_default_sigint,
     )
     try:
-        line = proc.stderr.readline()
-        url = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        assert url, line
+        # A cold environment first says that it compiles; the address comes when ready.
+        lines = [proc.stderr.readline()]
+        if lines[0].startswith("compiling kmeanskit's"):
+            lines.append(proc.stderr.readline())
+        url = re.search(r"http://127\.0\.0\.1:(\d+)/", lines[-1])
+        assert url, lines
         conn = http.client.HTTPConnection("127.0.0.1", int(url.group(1)), timeout=30)
-        conn.request("GET", "/api/config")
-        assert conn.getresponse().status == 200
+        conn.request("GET", "/api/status")
+        assert json.loads(conn.getresponse().read())["ready"] is True
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 130
         assert "interrupted" in proc.stderr.read()

@@ -6,6 +6,7 @@ from kmeanskit._estimator import KMeans, k_means, kmeans_plusplus
 from kmeanskit._history import FitHistory, IterationRecord, RestartRecord
 from kmeanskit._minibatch import MiniBatchKMeans
 from kmeanskit._trace import Frame, Trace, trace
+from kmeanskit._warmup import kernels_ready, precompile
 from kmeanskit.backends.stream import StreamedArray
 from kmeanskit.model_io import load_model, save_model
 
@@ -24,9 +25,11 @@ __all__ = [
     "__version__",
     "choose_k",
     "k_means",
+    "kernels_ready",
     "kmeans_plusplus",
     "load_model",
     "metrics",
+    "precompile",
     "save_model",
     "trace",
 ]

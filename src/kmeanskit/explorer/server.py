@@ -3,6 +3,10 @@
 It binds to 127.0.0.1 only, answers only requests whose Host header names that address
 (a guard against DNS rebinding), serves the files of ``static/`` by exact name and a
 small JSON API; it reads no file but the one given on the command line.
+
+It listens at once and warms the kernels up in the background (``warm.py``): until
+that is done ``/api/status`` says what is happening and the endpoints that run K-means
+answer 503 (the page waits for ``ready`` and shows a busy state meanwhile).
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ import json
 import re
 import sys
 import webbrowser
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from kmeanskit.explorer.data import BadRequest, Store, presets, search_runs, traps
+from kmeanskit.explorer.warm import WarmUp
 
 STATIC = Path(__file__).parent / "static"
 #: Largest upload accepted (bytes); larger ones get 413.
@@ -28,16 +34,30 @@ _CSP = (
 )
 #: The scripts of the page, in load order (the export inlines them in this order).
 SCRIPTS = ("plot.js", "lab.js", "app.js")
+#: The endpoints that run the kernels: refused until the warm-up is done.
+COMPUTE = frozenset({"trace", "lab", "elbow"})
 
 
 class ExplorerServer(ThreadingHTTPServer):
-    """A threading HTTP server on 127.0.0.1 that serves one ``Store``."""
+    """A threading HTTP server on 127.0.0.1 that serves one ``Store``.
+
+    It listens as soon as it is made and starts ``warm_up`` (by default
+    ``kmeanskit.precompile``) in a background thread; ``self.warm`` tells how that goes.
+    """
 
     daemon_threads = True
 
-    def __init__(self, store: Store, port: int = 0, k: int | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        port: int = 0,
+        k: int | None = None,
+        warm_up: Callable[[], Any] | None = None,
+    ) -> None:
         super().__init__(("127.0.0.1", port), Handler)
         self.store = store
+        self.warm = WarmUp(warm_up)
+        self.warm.start()
         self.default_k = k
         self.static = {p.name: p for p in STATIC.iterdir() if p.suffix in _TYPES}
         port = self.server_address[1]
@@ -72,8 +92,17 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- replies ---------------------------------------------------------------------
 
-    def _send(self, code: int, body: bytes, ctype: str, close: bool = False) -> None:
+    def _send(
+        self,
+        code: int,
+        body: bytes,
+        ctype: str,
+        close: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(code)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
         self.send_header("Content-Type", f"{ctype}; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
@@ -86,9 +115,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _json(self, code: int, obj: Any, close: bool = False) -> None:
+    def _json(
+        self, code: int, obj: Any, close: bool = False, headers: dict[str, str] | None = None
+    ) -> None:
         body = json.dumps(obj, allow_nan=False).encode()
-        self._send(code, body, "application/json", close)
+        self._send(code, body, "application/json", close, headers)
 
     def _error(self, code: int, message: str, close: bool = False) -> None:
         self._json(code, {"error": message}, close)
@@ -124,9 +155,26 @@ class Handler(BaseHTTPRequestHandler):
 
     do_HEAD = do_GET
 
+    def _kernels_ok(self) -> bool:
+        """Answer 503 while the kernels warm up (500 if that failed); True when ready.
+
+        A refusal rather than a wait: a request held for tens of seconds looks like the
+        hang this replaces, and the page never asks before ``/api/status`` says ready."""
+        warm = self.server.warm
+        if warm.ready:
+            return True
+        if warm.state == "failed":
+            self._error(500, f"{warm.message} Runs cannot be computed: see the terminal.")
+            return False
+        message = warm.message.rstrip("…. ")
+        error = f"not ready: {message}; retry when /api/status says ready"
+        self._json(503, {"error": error, "warming": True}, headers={"Retry-After": "1"})
+        return False
+
     def _api(self, name: str, params: dict[str, str]) -> None:
         store = self.server.store
         routes = {
+            "status": lambda: self.server.warm.status(),
             "config": lambda: self.server.config(),
             "dataset": lambda: store.dataset(params).as_dict(),
             "trace": lambda: store.trace(params),
@@ -135,6 +183,8 @@ class Handler(BaseHTTPRequestHandler):
         }
         if name not in routes:
             self._error(404, f"no such API: /api/{name}")
+            return
+        if name in COMPUTE and not self._kernels_ok():
             return
         try:
             self._json(200, routes[name]())
@@ -178,9 +228,26 @@ class Handler(BaseHTTPRequestHandler):
     do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
 
 
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def serve(server: ExplorerServer, open_browser: bool = True) -> None:
-    """Print the address, open the browser, serve until interrupted."""
-    print(f"kmeanskit explorer on {server.url}  (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    """Open the browser, serve until interrupted, and print the address once the kernels
+    are warm (the page shows a busy state until then).
+
+    The library's "compiling ..." line goes to the terminal through the ``kmeanskit``
+    logger; with no logging handler configured, it is printed here.
+    """
+
+    def done(warm: WarmUp) -> None:
+        if warm.ready:
+            _say(f"kmeanskit explorer on {server.url}  (Ctrl-C to stop)")
+        else:
+            _say(f"kmeanskit explorer on {server.url}, but {warm.message}")
+            _say("The page cannot run K-means until that is fixed (Ctrl-C to stop).")
+
+    server.warm.watch(None if server.warm.logged_elsewhere else _say, done)
     if open_browser:
         webbrowser.open(server.url)
     try:

@@ -9,17 +9,78 @@
   const S = {
     cfg: null, p: {}, data: null, xy: [], trace: null, cxy: [], f: 0, view: null,
     timer: null, busy: 0, version: 0, error: null, lab: null, elbow: null, token: 0,
-    drag: null, hash: "",
+    drag: null, hash: "", locked: false, warm: null,
   };
   const fmt = (v) => (v == null ? "-" : Number(v.toPrecision(6)).toString());
 
   // -- server ---------------------------------------------------------------------
 
   async function api(name, params) {
-    const r = await fetch(`/api/${name}?${new URLSearchParams(params)}`);
-    const body = await r.json();
-    if (!r.ok) throw new Error(body.error || r.statusText);
-    return body;
+    for (;;) {
+      const r = await fetch(`/api/${name}?${new URLSearchParams(params)}`);
+      const body = await r.json();
+      if (r.status === 503 && body.warming) {
+        // The server was restarted and compiles again: wait with it, then ask again.
+        await warmUp();
+        lock(false);
+        continue;
+      }
+      if (!r.ok) throw new Error(body.error || r.statusText);
+      return body;
+    }
+  }
+
+  // -- warm-up: the first start in an environment compiles the kernels -------------
+
+  // Every control really disabled (and the page greyed) while the kernels are not ready.
+  // What a control should be once unlocked is kept in data-enabled (see able()).
+  function lock(on) {
+    S.locked = on;
+    document.body.classList.toggle("locked", on);
+    $("warming").hidden = !on;
+    $("status").classList.toggle("busy", on);
+    for (const el of document.querySelectorAll("button, input, select, textarea")) {
+      if (on && el.dataset.enabled == null) {
+        el.dataset.enabled = el.disabled ? "0" : "1";
+        el.disabled = true;
+      } else if (!on && el.dataset.enabled != null) {
+        el.disabled = el.dataset.enabled !== "1";
+        delete el.dataset.enabled;
+      }
+    }
+    publish();
+  }
+  function able(id, on) {
+    if (S.locked) $(id).dataset.enabled = on ? "1" : "0";
+    else $(id).disabled = !on;
+  }
+  function showWarm(st) {
+    S.warm = st;
+    const failed = st.state === "failed" || st.state === "lost";
+    $("warming").classList.toggle("failed", failed);
+    $("warming-text").textContent = st.message;
+    $("warming-time").textContent = failed ? "" : `${Math.round(st.seconds || 0)} s so far`;
+    if ($("status").textContent !== st.message) setStatus(st.message, failed);
+    $("status").classList.toggle("busy", !failed);
+    publish();
+  }
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  // Ask /api/status every half second until the kernels are ready (controls locked).
+  async function warmUp() {
+    lock(true);
+    for (;;) {
+      let st;
+      try {
+        const r = await fetch("/api/status");
+        st = await r.json();
+      } catch (e) {
+        st = { ready: false, state: "lost", message: "Cannot reach the explorer server: is kmeanskit explore still running?" };
+      }
+      if (st.ready) return;
+      showWarm(st);
+      if (st.state === "failed") throw new Error(st.message);
+      await sleep(500);
+    }
   }
   const isPreset = () => S.cfg.presets.some((p) => p.name === S.p.data);
   function dataParams() {
@@ -75,7 +136,7 @@
     $("preset").value = S.p.data;
     $("std").checked = !!S.p.std;
     // n, noise and the data seed shape generated data only, not a file.
-    if (!OFF) for (const id of ["n", "noise", "dseed", "regenerate"]) $(id).disabled = !isPreset();
+    if (!OFF) for (const id of ["n", "noise", "dseed", "regenerate"]) able(id, isPreset());
   }
 
   async function loadData() {
@@ -176,11 +237,11 @@
     $("badge").textContent = badge;
     $("badge").className = `badge ${S.trace && S.trace.stop_reason === "max_iter" ? "warn" : "ok"}`;
     const next = S.trace ? S.trace.frames[S.f + 1] : null;
-    $("assign").disabled = !next || next.kind !== "assign";
-    $("update").disabled = !next || next.kind !== "update";
-    $("step").disabled = $("end").disabled = !next;
-    $("back").disabled = $("reset").disabled = !fr || S.f === 0;
-    $("play").disabled = !next && !S.timer;
+    able("assign", !!next && next.kind === "assign");
+    able("update", !!next && next.kind === "update");
+    for (const id of ["step", "end"]) able(id, !!next);
+    for (const id of ["back", "reset"]) able(id, !!fr && S.f !== 0);
+    able("play", !!next || !!S.timer);
     $("play").textContent = S.timer ? "pause" : "play";
     showCommand();
     writeURL();
@@ -202,7 +263,8 @@
     const fr = frame();
     S.version++;
     window.kmeansState = {
-      ready: !!S.data && S.busy === 0, busy: S.busy, version: S.version, offline: !!OFF,
+      ready: !!S.data && S.busy === 0 && !S.locked, busy: S.busy, version: S.version, offline: !!OFF,
+      locked: S.locked, warm: S.warm,
       params: { ...S.p }, error: S.error, points: S.data ? S.data.X : [], xy: S.xy,
       axes: S.data ? S.data.projection.axes : [],
       labels: fr ? fr.labels : null, centers: fr ? fr.centers : S.p.centers,
@@ -255,7 +317,7 @@
     return { px, py, x: S.view.dx(px), y: S.view.dy(py) };
   }
   function onDown(ev) {
-    if (S.p.init !== "manual" || OFF || S.data.d !== 2 || (S.trace && S.f !== 0)) return;
+    if (S.locked || S.p.init !== "manual" || OFF || S.data.d !== 2 || (S.trace && S.f !== 0)) return;
     const p = canvasPoint(ev);
     const hit = S.p.centers.findIndex(([x, y]) => Math.hypot(S.view.px(x) - p.px, S.view.py(y) - p.py) < 12);
     if (hit >= 0) S.drag = hit;
@@ -353,7 +415,7 @@
   function onKey(ev) {
     const tag = ev.target.tagName;
     if ((tag === "INPUT" && !["checkbox", "range"].includes(ev.target.type)) || tag === "SELECT" || tag === "TEXTAREA") return;
-    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || S.locked) return;
     if (ev.key === " " && tag === "BUTTON") return; // the focused button takes the space
     if (KEYS[ev.key]) {
       ev.preventDefault();
@@ -410,10 +472,25 @@
         el.title = "needs the Python server: run kmeanskit explore";
       }
     }
+    fillForm();
+    if (!OFF) {
+      lock(true); // again: the trap buttons are new
+      await warmUp();
+      $("warming-text").textContent = "Loading the first run…";
+      $("warming-time").textContent = "";
+    }
     bind();
     await loadData();
     if (S.data) await loadTrace(Number(u.f || 0));
+    if (!OFF) lock(false); // only now: never a blank plot with live buttons
   }
 
-  start().catch((e) => setStatus(`error: ${e.message}`, true));
+  // A page served by kmeanskit explore starts locked, showing the busy state; the offline
+  // copy has its runs inlined and never waits.
+  if (OFF) lock(false);
+  else lock(true);
+  start().catch((e) => {
+    setStatus(`error: ${e.message}`, true);
+    if (S.locked) showWarm({ state: "failed", message: e.message });
+  });
 })();
