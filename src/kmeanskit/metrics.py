@@ -81,7 +81,7 @@ def _as_2d(X: Any) -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features), not of shape {X.shape}")
-    return kernel_array(X)
+    return np.ascontiguousarray(X)
 
 
 def _labels_for(X: np.ndarray, labels: Any) -> np.ndarray:
@@ -160,7 +160,7 @@ def silhouette(
 
         return float(silhouette_score(X, inverse))
     out = np.empty(n)
-    _silhouette_values(X, inverse.astype(np.int64), counts.astype(np.int64), out)
+    _silhouette_values(kernel_array(X), inverse.astype(np.int64), counts.astype(np.int64), out)
     return float(out.mean())
 
 
