@@ -16,6 +16,7 @@ import os
 import platform
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -195,3 +196,12 @@ def machine_header(
 
 if __name__ == "__main__":
     print(machine_header())
+
+
+def publish(text: str, out: Path | None) -> None:
+    """Print a benchmark's markdown and, given ``--out``, write it there too."""
+    print(text)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr, flush=True)

@@ -28,7 +28,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import machine_header, sgemm_gflops  # noqa: E402
+from _machine import machine_header, publish, sgemm_gflops  # noqa: E402
 
 import kmeanskit  # noqa: E402
 from kmeanskit.datasets import make_blobs  # noqa: E402
@@ -513,12 +513,7 @@ def main(argv: list[str] | None = None) -> int:
         *([""] if peer_notes else []),
         *sections,
     ]
-    text = "\n".join(lines).rstrip() + "\n"
-    print(text)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
-        log(f"wrote {args.out}")
+    publish("\n".join(lines).rstrip() + "\n", args.out)
     return 0
 
 

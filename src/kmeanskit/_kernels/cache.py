@@ -14,7 +14,7 @@ import numpy as np
 
 #: Seconds the first use of a dtype spends compiling on this project's 2-core machine
 #: (``benchmarks/bench_cold_start.py``; docs/benchmarks.md has the table).
-COMPILE_SECONDS = {"float64": 10, "float32": 5}
+COMPILE_SECONDS = {"float64": 20, "float32": 20}
 
 logger = logging.getLogger("kmeanskit")
 _announced: set[str] = set()
