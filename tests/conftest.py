@@ -59,3 +59,22 @@ def max_threads():
     import numba
 
     return int(numba.config.NUMBA_NUM_THREADS)
+
+
+@pytest.fixture
+def hide_module(monkeypatch):
+    """``hide_module("matplotlib")``: importing it (or a submodule) through importlib, as
+    ``kmeanskit.io.require`` does, raises ImportError as on a machine without it."""
+    import importlib
+
+    real = importlib.import_module
+
+    def hide(prefix):
+        def fake(name, *args):
+            if name.split(".")[0] == prefix:
+                raise ImportError(f"no {prefix}")
+            return real(name, *args)
+
+        monkeypatch.setattr(importlib, "import_module", fake)
+
+    return hide

@@ -235,17 +235,8 @@ def test_unexpected_error_and_debug(capsys, monkeypatch, data):
     assert err.startswith("Traceback (most recent call last):") and "in boom" in err
 
 
-def test_missing_plot_extra(capsys, monkeypatch, tmp_path, data):
-    import importlib
-
-    real = importlib.import_module
-
-    def no_matplotlib(name, *args):
-        if name.startswith("matplotlib"):
-            raise ImportError("no matplotlib")
-        return real(name, *args)
-
-    monkeypatch.setattr(importlib, "import_module", no_matplotlib)
+def test_missing_plot_extra(capsys, hide_module, tmp_path, data):
+    hide_module("matplotlib")
     assert error_of(
         capsys, "fit", data[0], "-k", 2, "--drop", "id,label", "--plot", tmp_path / "p.png"
     ) == (  # fmt: skip

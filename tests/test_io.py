@@ -186,17 +186,8 @@ def test_parquet(tmp_path):
     np.testing.assert_array_equal(got.X, [[1, 1], [2, 2]])
 
 
-def test_missing_extra_names_it(monkeypatch):
-    import importlib
-
-    real = importlib.import_module
-
-    def fake(name, *args):
-        if name.startswith("pyarrow"):
-            raise ImportError("no pyarrow")
-        return real(name, *args)
-
-    monkeypatch.setattr(importlib, "import_module", fake)
+def test_missing_extra_names_it(hide_module):
+    hide_module("pyarrow")
     with pytest.raises(ImportError, match=r'pip install "kmeanskit\[parquet\]"'):
         kio.require("pyarrow.parquet", "parquet")
 

@@ -101,7 +101,8 @@ class ChooseKResult:
         return "\n".join(lines)
 
     def plot(self, path: Any) -> None:
-        """Save the four views as one PNG (needs matplotlib: the ``plot`` extra)."""
+        """Save the four views as one picture, PNG, PDF or SVG by the suffix of ``path``
+        (needs matplotlib: the ``plot`` extra)."""
         from kmeanskit import _plots
 
         _plots.save(_plots.choose_k_figure(self), path)

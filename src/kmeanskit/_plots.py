@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from kmeanskit._outputs import atomic, picture_format
+
 #: Most points drawn in a scatter plot; more are sampled (and the title says so).
 MAX_POINTS = 20_000
 
@@ -24,11 +26,19 @@ def _matplotlib() -> Any:
 
 
 def save(fig: Any, path: str | os.PathLike) -> None:
-    """Write the figure as PNG (Agg canvas)."""
+    """Write the figure as PNG, PDF or SVG, chosen by the suffix of ``path`` (atomically).
+
+    Raises
+    ------
+    ValueError
+        For another suffix (matplotlib would write PNG bytes under any name).
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    kind = picture_format(path)
     FigureCanvasAgg(fig)
-    fig.savefig(os.fspath(path), dpi=110, format="png")
+    with atomic(path) as tmp:
+        fig.savefig(tmp, dpi=110, format=kind)
 
 
 def _project(

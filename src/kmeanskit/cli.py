@@ -24,6 +24,7 @@ import click
 from click.core import ParameterSource
 
 import kmeanskit
+from kmeanskit import _outputs  # the standard library only: checks paths before numpy loads
 
 # numpy, numba and scikit-learn load in the commands that use them (kmeanskit's names
 # are lazy too), so that --help and usage errors answer at once.
@@ -333,7 +334,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
     help="Write row,label as CSV (or .parquet); - for standard output.",
 )
 @click.option(
-    "--plot", "plot_path", metavar="PNG", help="Draw the clusters and the inertia per iteration."
+    "--plot",
+    "plot_path",
+    metavar="PICTURE",
+    help="Draw the clusters and the inertia per iteration (.png, .pdf or .svg).",
 )
 @_json_option("Print the summary as JSON on stdout.")
 @click.option(
@@ -394,6 +398,9 @@ def fit(
         raise click.UsageError("-q and -v cannot be used together")
     if as_json and labels_path == "-":
         raise click.UsageError("--json and --labels - both write to standard output")
+    _check_mini_batch(mini_batch, search, search_size)
+    outputs = [("-o", model_path), ("--labels", labels_path), ("--plot", plot_path)]
+    _outputs.check([data], outputs, pictures=["--plot"])
     budget = memory_budget if memory_budget is not None else kmeanskit.StreamedArray.memory_budget()
     if _streams(data, budget):
         in_memory_only = scale != "none" or drop or drop_missing or plot_path or mini_batch
@@ -448,10 +455,6 @@ def fit(
     if mini_batch:
         params = {p: getattr(model, p) for p in _SHARED_PARAMS}
         source = click.get_current_context().get_parameter_source
-        if source("search") is not ParameterSource.DEFAULT and search != "none":
-            raise click.UsageError("--search runs after Lloyd: it does not apply to --mini-batch")
-        if source("search_size") is not ParameterSource.DEFAULT:
-            raise click.UsageError("--search-size is the global search's: not for --mini-batch")
         if source("tol") is ParameterSource.DEFAULT:
             # The per-step centre shift shrinks as the centres see more rows: the Lloyd
             # default would stop after a few steps. 0 is scikit-learn's default here.
@@ -488,20 +491,23 @@ def fit(
     centers = model.cluster_centers_
     if scaling is not None:
         centers = scaling.inverse_transform(centers)
-    if model_path:
-        kmeanskit.save_model(model, model_path, scaling=scaling, feature_names=table.columns)
-    if labels_path:
-        kio.write_labels(labels_path, model.labels_, table.row_ids, stdout=sys.stdout)
-    if plot_path:
-        kio.write_fit_plot(
-            plot_path,
-            table.X,
-            model.labels_,
-            centers,
-            curve,
-            feature_names=table.columns,
-            title=os.path.basename(table.source),
-        )
+    with _outputs.staged() as stage:
+        if model_path:
+            kmeanskit.save_model(
+                model, stage(model_path), scaling=scaling, feature_names=table.columns
+            )
+        if labels_path:
+            kio.write_labels(stage(labels_path), model.labels_, table.row_ids, stdout=sys.stdout)
+        if plot_path:
+            kio.write_fit_plot(
+                stage(plot_path),
+                table.X,
+                model.labels_,
+                centers,
+                curve,
+                feature_names=table.columns,
+                title=os.path.basename(table.source),
+            )
     summary = {
         "data": table.source,
         "rows": n,
@@ -527,6 +533,23 @@ def fit(
     if not quiet:
         _fit_summary(table, model, seconds, model_path, labels_path, plot_path, verbose, note)
     return OK
+
+
+def _check_mini_batch(mini_batch: bool, search: str, search_size: int | str | None) -> None:
+    """Options that apply only with, or only without, --mini-batch (before any work)."""
+    if not mini_batch:
+        source = click.get_current_context().get_parameter_source
+        if source("batch_size") is not ParameterSource.DEFAULT:
+            raise click.UsageError(
+                "--batch-size is the rows per step of --mini-batch: add --mini-batch, "
+                "or leave --batch-size out"
+            )
+        return
+    # The defaults spelled out (--search auto, --search-size auto) ask for nothing more.
+    if search == "breathe":
+        raise click.UsageError("--search runs after Lloyd: it does not apply to --mini-batch")
+    if search_size != "auto":
+        raise click.UsageError("--search-size is the global search's: not for --mini-batch")
 
 
 def _parse_search_size(value: str) -> int | str | None:
@@ -586,10 +609,11 @@ def _streamed_done(
             "nothing written",
             NOT_CONVERGED,
         )
-    if model_path:
-        kmeanskit.save_model(model, model_path, feature_names=source.columns)
-    if labels_path:
-        kio.write_labels(labels_path, model.labels_, stdout=sys.stdout)
+    with _outputs.staged() as stage:
+        if model_path:
+            kmeanskit.save_model(model, stage(model_path), feature_names=source.columns)
+        if labels_path:
+            kio.write_labels(stage(labels_path), model.labels_, stdout=sys.stdout)
     n, d = source.shape
     note = f"streamed from disk: larger than the memory budget of {budget} bytes"
     if as_json:
@@ -704,11 +728,12 @@ def predict(
     """
     from kmeanskit import io as kio
 
+    _outputs.check([model_path, data], [("--labels", labels_path)])
     mf = _read_model(model_path)
     table = _read(data, columns, drop, drop_missing, quiet, match_columns=mf.feature_names)
     _check_width(table, mf)
     labels = mf.predict(table.X)
-    kio.write_labels(labels_path, labels, table.row_ids, stdout=sys.stdout)
+    kio.write_labels(labels_path, labels, table.row_ids, stdout=sys.stdout)  # atomic
     if not quiet and labels_path != "-":
         _err("note", f"wrote {len(labels)} labels to {labels_path}")
     return OK
@@ -877,7 +902,9 @@ def _k_range(ctx: click.Context, param: click.Parameter, value: str) -> list[int
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of everything.")
 @_threads_option
-@click.option("--plot", "plot_path", metavar="PNG", help="Draw the four views.")
+@click.option(
+    "--plot", "plot_path", metavar="PICTURE", help="Draw the four views (.png, .pdf or .svg)."
+)
 @_json_option("Print the table as JSON.")
 @_quiet_option("Print no notes and no progress.")
 def choose_k(
@@ -910,6 +937,7 @@ def choose_k(
     from kmeanskit import io as kio
     from kmeanskit import model_io
 
+    _outputs.check([data], [("--plot", plot_path)], pictures=["--plot"])
     table = _read(data, columns, drop, drop_missing, quiet)
     n = table.X.shape[0]
     if max(ks) > n:
@@ -930,7 +958,7 @@ def choose_k(
             progress=_show_progress(quiet),
         )
     if plot_path:
-        result.plot(plot_path)
+        result.plot(plot_path)  # atomic
     if as_json:
         click.echo(json.dumps({"data": table.source, **result.to_dict()}))
         return OK
@@ -985,13 +1013,20 @@ def _search_note(model: Any) -> str | None:
     sample = getattr(history, "search_size", None)
     if sample is None:
         end = model.inertia_
-        return f"{what}: inertia {start:.6g} -> {end:.6g} ({100 * (1 - end / start):.2f}% lower)"
+        return f"{what}: inertia {start:.6g} -> {end:.6g} ({_lower(start, end)})"
     # The restarts and cycles ran on the sample: compare inertias of the sample only.
     end = min(c.best_inertia for c in cycles)
     return (
         f"{what} on a sample of {sample} rows: inertia there {start:.6g} -> {end:.6g} "
-        f"({100 * (1 - end / start):.2f}% lower); then Lloyd on every row"
+        f"({_lower(start, end)}); then Lloyd on every row"
     )
+
+
+def _lower(start: float, end: float) -> str:
+    """How much lower ``end`` is, in percent of ``start``."""
+    # A start of 0 is a perfect fit (fewer distinct rows than k): nothing to improve.
+    share = 1 - end / start if start > 0 else 0.0
+    return f"{100 * share:.2f}% lower"
 
 
 def _iterations(model: Any) -> str:
@@ -1075,6 +1110,7 @@ def datasets(
     """
     from kmeanskit.datasets import GENERATORS
 
+    _outputs.check([], [("-o", output)])
     if name is None:
         for key in sorted(GENERATORS):
             click.echo(f"{key:<12} {_first_line(GENERATORS[key].__doc__)}")
@@ -1105,8 +1141,8 @@ def datasets(
     if output == "-":
         sys.stdout.write(text)
     else:
-        with open(output, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with _outputs.atomic(output) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
     return OK
 
 
@@ -1221,6 +1257,7 @@ def explore(
     from kmeanskit.explorer import ExplorerServer, Store, export_page, serve
     from kmeanskit.explorer.data import MAX_ROWS
 
+    _outputs.check([data], [("--export", export_path)])
     table = None
     if data is not None:
         table = _read(data, columns, drop, drop_missing, quiet=False)
@@ -1239,7 +1276,8 @@ def explore(
             params["k"] = str(n_clusters)
         elif table is None:
             params["k"] = "5"
-        export_page(export_path, store, params)
+        with _outputs.atomic(export_path) as tmp:
+            export_page(tmp, store, params)
         click.echo(f"wrote {export_path}", err=True)
         return OK
     try:
@@ -1269,6 +1307,8 @@ def _code_for(exc: BaseException) -> tuple[int, str]:
     # an error on the way to a command does not import numpy to find that out).
     kio = sys.modules.get("kmeanskit.io")
     if kio is not None and isinstance(exc, kio.ColumnError):
+        return USAGE_ERROR, str(exc)
+    if isinstance(exc, _outputs.OutputPathError):
         return USAGE_ERROR, str(exc)
     if isinstance(exc, ImportError) and "kmeanskit[" in str(exc):
         return USAGE_ERROR, str(exc)

@@ -9,6 +9,7 @@ a UTF-8 byte order mark is skipped), standard input (``"-"``, delimited text), `
 from __future__ import annotations
 
 import csv
+import difflib
 import importlib
 import io as _stdio
 import itertools
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from kmeanskit._outputs import atomic
 
 __all__ = [
     "ColumnError",
@@ -104,8 +107,20 @@ def _find_column(token: str, names: Sequence[str], has_header: bool, source: str
         return list(names).index(token)
     if token.isdigit() and 1 <= int(token) <= len(names):
         return int(token) - 1
-    known = ", ".join(names) if has_header else f"numbers 1 to {len(names)} (no header)"
-    raise ColumnError(f"{source} has no column {token!r}; its columns are: {known}")
+    if not has_header:
+        raise ColumnError(
+            f"{source} has no column {token!r}; its columns are: numbers 1 to {len(names)} "
+            "(no header)"
+        )
+    close = difflib.get_close_matches(token, names, n=3)
+    hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+    raise ColumnError(f"{source} has no column {token!r}{hint}; its columns are: {_few(names)}")
+
+
+def _few(names: Sequence[str], shown: int = 10) -> str:
+    """The first names, and how many more: a wide file's header would fill the screen."""
+    more = f", ... and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def _select(
@@ -126,7 +141,7 @@ def _select(
         if missing:
             raise ColumnError(
                 f"{source} has no column {missing[0]!r}, which the model was fitted on "
-                f"(model columns: {', '.join(match_columns)})"
+                f"(model columns: {_few(match_columns)})"
             )
         idx = [list(names).index(c) for c in match_columns]
     else:
@@ -603,7 +618,8 @@ def write_labels(
         pa = require("pyarrow", "parquet")
         pq = require("pyarrow.parquet", "parquet")
         table = pa.table({"row": row_ids.astype(np.int64), "label": labels.astype(np.int32)})
-        pq.write_table(table, path)
+        with atomic(path) as tmp:
+            pq.write_table(table, tmp)
         return
     text = "row,label\n" + "".join(map("{},{}\n".format, row_ids.tolist(), labels.tolist()))
     if path == "-":
@@ -611,7 +627,7 @@ def write_labels(
         out.write(text)
         out.flush()
         return
-    with open(path, "w", encoding="utf-8", newline="") as handle:
+    with atomic(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
         handle.write(text)
 
 
@@ -625,8 +641,9 @@ def write_fit_plot(
     feature_names: Sequence[str] | None = None,
     title: str = "",
 ) -> None:
-    """Save a PNG: the clusters (2-D, or the first two principal components) with their
-    centres, and the inertia of every iteration. Needs matplotlib (the ``plot`` extra)."""
+    """Save a picture (PNG, PDF or SVG, by the suffix of ``path``): the clusters (2-D, or the
+    first two principal components) with their centres, and the inertia of every iteration.
+    Needs matplotlib (the ``plot`` extra)."""
     from kmeanskit import _plots
 
     fig = _plots.fit_figure(

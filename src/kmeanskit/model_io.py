@@ -15,7 +15,6 @@ import errno
 import json
 import math
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ import numpy as np
 
 from kmeanskit._estimator import KMeans
 from kmeanskit._history import FitHistory, IterationRecord, RestartRecord, SearchRecord
+from kmeanskit._outputs import atomic
 
 __all__ = [
     "FORMAT",
@@ -251,15 +251,8 @@ def save_model(
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(errno.ENOENT, "no such folder to write the model in", path)
-    fd, tmp = tempfile.mkstemp(prefix=".kmeanskit-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 # -- reading ------------------------------------------------------------------------
