@@ -45,7 +45,9 @@ class KernelCacheHook(BuildHookInterface):
             ignore=shutil.ignore_patterns("__pycache__"),
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_CACHE")}
-        env["PYTHONPATH"] = str(self._tmp)
+        # The copy first, then exactly what this build sees: pip's isolated build
+        # environment reaches its packages through paths of its own.
+        env["PYTHONPATH"] = os.pathsep.join([str(self._tmp), *filter(None, sys.path)])
         print(
             "kmeanskit: compiling the kernels for this machine into the wheel "
             "(a minute; KMEANSKIT_PRECOMPILE=0 skips it)",
