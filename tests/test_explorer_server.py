@@ -419,3 +419,194 @@ def test_cli_serves_until_ctrl_c_then_exits_130():
         assert "interrupted" in proc.stderr.read()
     finally:
         proc.kill()
+
+
+# -- reliability: what the server refuses, and that it always answers (issue 19) -------
+
+
+@pytest.mark.parametrize(
+    "path, name",
+    [
+        ("/api/trace?data=blobs&seed=99999999999999999999", "seed"),
+        ("/api/trace?data=blobs&k=99999999999999999999", "k"),
+        ("/api/dataset?data=blobs&dseed=-99999999999999999999", "dseed"),
+        ("/api/dataset?data=blobs&n=1e400", "n"),
+        ("/api/lab?data=blobs&seeds=99999999999999999999", "seeds"),
+        ("/api/elbow?data=blobs&kmax=99999999999999999999", "kmax"),
+        ("/api/dataset?data=blobs&noise=1e400", "noise"),
+        ("/api/trace?data=blobs&max_iter=" + "9" * 5000, "max_iter"),
+    ],
+)
+def test_huge_numbers_get_400_naming_the_parameter_and_its_range(server, path, name):
+    status, body = get(server, path)
+    assert status == 400, body
+    assert body["error"].startswith(f"{name}=") and (
+        "between" in body["error"] or "whole" in body["error"]
+    )
+
+
+def test_a_field_over_the_csv_limit_gets_400(server):
+    body = b"x,y\n1," + b"2" * 200_000 + b"\n3,4\n"
+    status, err = request(server, "POST", "/api/upload", body, {"X-Filename": "long.csv"})
+    assert status == 400 and "long.csv" in err["error"]
+
+
+def test_a_bug_in_a_handler_is_a_json_500_not_an_empty_reply(server, monkeypatch, capsys):
+    def boom(params):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(server.store, "trace", boom)
+    status, body = get(server, "/api/trace?data=blobs")
+    assert status == 500 and "ZeroDivisionError" in body["error"] and "bug" in body["error"]
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "BREW", "OPTIONS", "PUT"])
+def test_unsupported_methods_get_json_405_with_allow(server, method):
+    headers = {}
+    status, body = request(server, method, "/api/trace", reply_headers=headers)
+    assert status == 405 and headers["Allow"] == "GET, HEAD, POST"
+    assert "method" in body["error"]
+
+
+def test_a_bad_request_line_gets_json(server):
+    import socket
+
+    with socket.create_connection(server.server_address, timeout=10) as sock:
+        sock.sendall(b"GET / HTTP/9.9\r\n\r\n")
+        reply = sock.recv(65536)
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert b"application/json" in head and "error" in json.loads(body)
+
+
+@pytest.fixture
+def quick_timeout(monkeypatch):
+    from kmeanskit.explorer.server import Handler
+
+    monkeypatch.setattr(Handler, "timeout", 1)
+    monkeypatch.setattr(Handler, "body_seconds", 2)
+
+
+def test_a_short_body_does_not_hold_a_thread(quick_timeout):
+    import socket
+
+    with running(lambda: 0.0) as srv:
+        port = srv.server_address[1]
+        with socket.create_connection(srv.server_address, timeout=20) as sock:
+            head = f"POST /api/upload HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 1000"
+            sock.sendall(head.encode() + b"\r\n\r\n0123456789")
+            t0 = time.monotonic()
+            reply = sock.recv(65536)
+            assert time.monotonic() - t0 < 10
+        assert reply.startswith(b"HTTP/1.1 408") and b"application/json" in reply
+        # A slow drip (one byte a second, under the socket timeout) is cut off as well.
+        with socket.create_connection(srv.server_address, timeout=20) as sock:
+            sock.sendall(head.encode() + b"\r\n\r\n")
+            t0 = time.monotonic()
+            sock.settimeout(0.5)
+            reply = b""
+            while not reply and time.monotonic() - t0 < 10:
+                try:
+                    sock.sendall(b"1")
+                    reply = sock.recv(65536)
+                except TimeoutError:
+                    pass
+        assert reply.startswith(b"HTTP/1.1 408")
+
+
+def test_twenty_parallel_connections_all_get_answers():
+    import socket
+
+    srv = ExplorerServer(Store(), 0, warm_up=lambda: 0.0)
+    try:
+        # Connections that arrive while the server is not accepting wait in the listen
+        # backlog: with 5 places, the 7th and later are not even connected.
+        socks = [socket.create_connection(srv.server_address, timeout=3) for _ in range(20)]
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        port = srv.server_address[1]
+        for sock in socks:
+            sock.sendall(f"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+        replies = [sock.recv(65536) for sock in socks]
+        assert all(r.startswith(b"HTTP/1.1 200") for r in replies)
+        for sock in socks:
+            sock.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://127.0.0.2:{port}"},
+        {"Origin": "http://localhost:1"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "http://localhost:1"},
+    ],
+)
+@pytest.mark.parametrize("path", ["/api/trace?data=blobs", "/api/lab?data=blobs&seeds=1"])
+def test_requests_from_other_origins_that_compute_get_403(server, headers, path):
+    port = server.server_address[1]
+    headers = {key: value.format(port=port) for key, value in headers.items()}
+    status, body = get(server, path, headers=headers)
+    assert status == 403 and "explorer page" in body["error"]
+    status, body = request(server, "POST", "/api/upload", b"x\n1\n", headers)
+    assert status == 403
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Sec-Fetch-Site": "same-origin"},
+        {"Sec-Fetch-Site": "none"},
+        {"Origin": "http://127.0.0.1:{port}", "Sec-Fetch-Site": "same-origin"},
+        {"Origin": "http://localhost:{port}"},
+    ],
+)
+def test_the_page_itself_and_plain_clients_are_allowed(server, headers):
+    port = server.server_address[1]
+    headers = {key: value.format(port=port) for key, value in headers.items()}
+    assert get(server, "/api/trace?data=blobs&k=2", headers=headers)[0] == 200
+    # Navigating to the page from another site's link is fine: it computes nothing.
+    assert get(server, "/", headers={"Sec-Fetch-Site": "cross-site"})[0] == 200
+
+
+@pytest.mark.parametrize(
+    "path, lower",
+    [
+        ("/api/lab?data=uniform&n=20000&k=40&seeds=48&max_iter=500", "seeds"),
+        ("/api/elbow?data=uniform&n=20000&kmax=40", "kmax"),
+    ],
+)
+def test_work_over_the_cap_gets_400_naming_the_limit(server, path, lower):
+    from kmeanskit.explorer.data import MAX_WORK
+
+    t0 = time.monotonic()
+    status, body = get(server, path)
+    assert time.monotonic() - t0 < 5  # refused before any work starts
+    assert status == 400 and f"{MAX_WORK:,}" in body["error"] and lower in body["error"]
+
+
+def test_the_page_states_the_work_limit(server):
+    from kmeanskit.explorer.data import MAX_WORK
+
+    _, page = get(server, "/")
+    assert f"{MAX_WORK / 1e9:g} billion".encode() in page
+
+
+def test_export_escapes_html_in_the_data(tmp_path):
+    store = Store()
+    evil = "<!--<script>"
+    store.upload(f"{evil},</script>b\n1,2\n3,4\n5,6\n".encode(), "evil.csv")
+    key = next(iter(store.uploads))
+    path = tmp_path / "page.html"
+    export_page(path, store, {"data": f"upload:{key}", "k": "2"}, n_seeds=1)
+    html = path.read_text()
+    start = html.index("window.KMEANS_OFFLINE = ") + len("window.KMEANS_OFFLINE = ")
+    end = html.index(";</script>", start)
+    data = html[start:end]
+    assert "<" not in data
+    assert json.loads(data)["dataset"]["columns"] == [evil, "</script>b"]
+    assert html.count("<script") == html.count("</script>") == 4

@@ -6,8 +6,10 @@ Only public kmeanskit names are used (``kmeanskit.trace``, ``kmeanskit.datasets`
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
+import math
 import threading
 import warnings
 from collections import OrderedDict
@@ -25,6 +27,11 @@ MAX_ROWS = 20_000
 MAX_K = 40
 MAX_SEEDS = 48
 MAX_ITER = 500
+#: Most point-to-centroid distances one request may compute (rows x k x runs x iterations),
+#: so that one request holds the lock for seconds, not minutes (docs/explorer.md, Safety).
+MAX_WORK = 1_000_000_000
+#: What the global search after each lab seed costs, counted in Lloyd iterations.
+SEARCH_ITERS = 1000
 INITS = ("k-means++", "random", "farthest", "manual")
 
 
@@ -220,12 +227,17 @@ class Store:
         if raw is None or raw == "":
             return default
         kind = float if isinstance(default, float) else int
+        shown = raw if len(raw) <= 30 else raw[:27] + "..."
         try:
             value = kind(raw)
         except ValueError:
-            raise BadRequest(f"{name}={raw!r} is not a{' whole' * (kind is int)} number") from None
-        if not np.isfinite(value) or not lo <= value <= hi:
-            raise BadRequest(f"{name}={raw!r} must be between {lo:g} and {hi:g}")
+            whole = " whole" * (kind is int)
+            raise BadRequest(
+                f"{name}={shown!r} is not a{whole} number between {lo:g} and {hi:g}"
+            ) from None
+        # Plain Python comparisons: a 20-digit int overflows numpy's isfinite.
+        if (kind is float and not math.isfinite(value)) or not lo <= value <= hi:
+            raise BadRequest(f"{name}={shown!r} must be between {lo:g} and {hi:g}")
         return value
 
     def dataset(self, params: dict[str, str]) -> Dataset:
@@ -293,6 +305,8 @@ class Store:
     def trace(self, params: dict[str, str]) -> dict[str, Any]:
         data = self.dataset(params)
         run = self._run_params(params, data.X)
+        work = data.X.shape[0] * run["n_clusters"] * run["max_iter"]
+        check_work(work, "lower max_iter, k or n")
         with self.lock:
             return kmeanskit.trace(data.X, **run).as_dict()
 
@@ -301,6 +315,9 @@ class Store:
         data = self.dataset(params)
         run = self._run_params({**params, "init": "random"}, data.X)
         n_seeds = self.number(params, "seeds", 12, 1, MAX_SEEDS)
+        iters = 2 * run["max_iter"] + SEARCH_ITERS
+        work = data.X.shape[0] * run["n_clusters"] * n_seeds * iters
+        check_work(work, "lower seeds, k or n")
         out: dict[str, Any] = {"k": run["n_clusters"], "seeds": list(range(n_seeds))}
         with self.lock:
             for init in ("random", "k-means++"):
@@ -317,6 +334,7 @@ class Store:
         data = self.dataset(params)
         kmax = min(self.number(params, "kmax", 10, 1, MAX_K), data.X.shape[0])
         ks, best = list(range(1, kmax + 1)), []
+        check_work(data.X.shape[0] * sum(ks) * 5 * 100, "lower kmax or n")
         with self.lock:
             for k in ks:
                 runs = (kmeanskit.trace(data.X, k, random_state=s).inertia for s in range(5))
@@ -335,6 +353,8 @@ class Store:
             table = kio.read_table("-", stdin=io.StringIO(text))
         except kio.DataError as exc:
             raise BadRequest(str(exc).replace("<stdin>", filename)) from None
+        except csv.Error as exc:  # e.g. a field over the csv module's 131,072 characters
+            raise BadRequest(f"{filename} cannot be read as CSV ({exc})") from None
         n, d = table.X.shape
         if n > MAX_ROWS:
             raise BadRequest(f"{filename} has {n} rows; the explorer draws up to {MAX_ROWS}")
@@ -346,6 +366,15 @@ class Store:
             while len(self.uploads) > self.max_uploads:
                 self.uploads.popitem(last=False)
         return {"id": key, "name": filename, "n": n, "d": d, "columns": cols}
+
+
+def check_work(work: int, lower: str) -> None:
+    """Refuse (400) a request that would compute more than ``MAX_WORK`` distances."""
+    if work > MAX_WORK:
+        raise BadRequest(
+            f"this request would compute {work:,} point-to-centroid distances "
+            f"(rows x k x runs x iterations); the limit is {MAX_WORK:,}: {lower}"
+        )
 
 
 def search_runs(X: np.ndarray, k: int, n_seeds: int) -> list[dict[str, Any]]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
+import traceback
 import webbrowser
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,6 +48,8 @@ class ExplorerServer(ThreadingHTTPServer):
     """
 
     daemon_threads = True
+    # The standard library's 5 overflows when the page (or a test) opens many at once.
+    request_queue_size = 64
 
     def __init__(
         self,
@@ -86,6 +90,11 @@ class Handler(BaseHTTPRequestHandler):
     server: ExplorerServer
     protocol_version = "HTTP/1.1"
     server_version = "kmeanskit-explorer"
+    #: Seconds a connection may stay silent (the socket timeout): no thread waits forever.
+    timeout = 10
+    #: Seconds the whole body of an upload may take to arrive.
+    body_seconds = 30
+    _replied = False
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass  # the terminal shows the URL, not every request
@@ -100,6 +109,7 @@ class Handler(BaseHTTPRequestHandler):
         close: bool = False,
         headers: dict[str, str] | None = None,
     ) -> None:
+        self._replied = True
         self.send_response(code)
         for key, value in (headers or {}).items():
             self.send_header(key, value)
@@ -121,8 +131,43 @@ class Handler(BaseHTTPRequestHandler):
         body = json.dumps(obj, allow_nan=False).encode()
         self._send(code, body, "application/json", close, headers)
 
-    def _error(self, code: int, message: str, close: bool = False) -> None:
-        self._json(code, {"error": message}, close)
+    def _error(
+        self, code: int, message: str, close: bool = False, headers: dict[str, str] | None = None
+    ) -> None:
+        self._json(code, {"error": message}, close, headers)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's errors (bad request line, unknown method, ...) as JSON."""
+        if self.request_version in ("", "HTTP/0.9"):  # an unreadable request line
+            self.request_version = "HTTP/1.0"  # so that the status line and headers are sent
+        if code == 501:  # an unsupported method: the 405 the docs promise
+            self._not_allowed()
+            return
+        self._error(code, message or explain or "bad request", close=True)
+
+    def _guarded(self, handle: Callable[[], None]) -> None:
+        """Run ``handle``; any exception that escapes it becomes a JSON 500."""
+        self._replied = False
+        try:
+            handle()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client left; nobody to tell
+        except Exception as exc:
+            self.close_connection = True
+            _say(f"kmeanskit explorer: {self.command} {self.path[:200]} failed (a bug):")
+            traceback.print_exc()
+            if not self._replied:
+                self._error(500, f"{type(exc).__name__}: {exc} (this is a bug)", close=True)
+
+    def _origin_ok(self) -> bool:
+        """Refuse (403) requests made by a page of another origin (or site)."""
+        origin = self.headers.get("Origin")
+        site = self.headers.get("Sec-Fetch-Site")
+        other = origin is not None and origin.removeprefix("http://") not in self.server.hosts
+        if other or site in ("cross-site", "same-site"):
+            self._error(403, "the API answers only the explorer page itself", close=True)
+            return False
+        return True
 
     def _host_ok(self) -> bool:
         if self.headers.get("Host", "") not in self.server.hosts:
@@ -133,6 +178,14 @@ class Handler(BaseHTTPRequestHandler):
     # -- methods ---------------------------------------------------------------------
 
     def do_GET(self) -> None:  # noqa: N802
+        self._guarded(self._get)
+
+    do_HEAD = do_GET
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._guarded(self._post)
+
+    def _get(self) -> None:
         if not self._host_ok():
             return
         url = urlsplit(self.path)
@@ -152,8 +205,6 @@ class Handler(BaseHTTPRequestHandler):
             return
         params = dict(parse_qsl(url.query, keep_blank_values=True))
         self._api(path[len("/api/") :], params)
-
-    do_HEAD = do_GET
 
     def _kernels_ok(self) -> bool:
         """Answer 503 while the kernels warm up (500 if that failed); True when ready.
@@ -184,22 +235,42 @@ class Handler(BaseHTTPRequestHandler):
         if name not in routes:
             self._error(404, f"no such API: /api/{name}")
             return
+        if not self._origin_ok():
+            return
         if name in COMPUTE and not self._kernels_ok():
             return
         try:
-            self._json(200, routes[name]())
+            result = routes[name]()
         except ValueError as exc:  # BadRequest and the library's own input checks
             self._error(400, str(exc))
+            return
+        self._json(200, result)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def _read_body(self, length: int) -> bytes | None:
+        """The body, or None (after a 408) when it does not arrive in ``body_seconds``."""
+        deadline = time.monotonic() + self.body_seconds
+        chunks, left = [], length
+        try:
+            while left > 0 and time.monotonic() < deadline:
+                chunk = self.rfile.read1(min(left, 2**16))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                left -= len(chunk)
+        except TimeoutError:
+            pass
+        if left > 0:
+            self._error(408, f"the body did not arrive ({length - left} of {length} bytes)", True)
+            return None
+        return b"".join(chunks)
+
+    def _post(self) -> None:
         if not self._host_ok():
             return
         if urlsplit(self.path).path != "/api/upload":
             self._error(404, f"no such API: {self.path}", close=True)
             return
-        origin = self.headers.get("Origin")
-        if origin is not None and origin.removeprefix("http://") not in self.server.hosts:
-            self._error(403, "uploads are accepted only from the explorer page", close=True)
+        if not self._origin_ok():
             return
         length = self.headers.get("Content-Length")
         if length is None or not length.isdigit():
@@ -210,7 +281,9 @@ class Handler(BaseHTTPRequestHandler):
                 413, f"the file is over the {MAX_UPLOAD // 2**20} MB upload limit", close=True
             )
             return
-        body = self.rfile.read(int(length))
+        body = self._read_body(int(length))
+        if body is None:
+            return
         name = re.sub(r"[^\w.\- ]", "_", self.headers.get("X-Filename", "upload.csv"))[:100]
         try:
             self._json(200, self.server.store.upload(body, name or "upload.csv"))
@@ -218,14 +291,10 @@ class Handler(BaseHTTPRequestHandler):
             self._error(400, str(exc))
 
     def _not_allowed(self) -> None:
-        self.send_response(405)
-        self.send_header("Allow", "GET, HEAD, POST")
-        self.send_header("Content-Length", "0")
-        self.send_header("Connection", "close")
-        self.close_connection = True
-        self.end_headers()
+        message = f"method {self.command} is not allowed: use GET, HEAD or POST"
+        self._error(405, message, close=True, headers={"Allow": "GET, HEAD, POST"})
 
-    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _not_allowed
 
 
 def _say(line: str) -> None:
@@ -263,6 +332,12 @@ def _summary(trace: dict[str, Any], seed: int) -> dict[str, Any]:
 
 def _script(text: str) -> str:
     return text.replace("</", "<\\/")
+
+
+def _data(obj: Any) -> str:
+    """JSON to inline in a <script>: no "<" at all, so neither "</script>" nor "<!--" nor
+    "<script" can end or confuse the script element ("<" only occurs inside strings)."""
+    return json.dumps(obj).replace("<", "\\u003c")
 
 
 def export_page(
@@ -303,7 +378,7 @@ def export_page(
     csp = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
     meta = f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
     html = html.replace('<meta charset="utf-8">', f'<meta charset="utf-8">\n{meta}', 1)
-    data_tag = f"<script>window.KMEANS_OFFLINE = {_script(json.dumps(offline))};</script>"
+    data_tag = f"<script>window.KMEANS_OFFLINE = {_data(offline)};</script>"
     scripts = "".join(
         f"<script>{_script((STATIC / name).read_text(encoding='utf-8'))}</script>"
         for name in SCRIPTS
