@@ -4,7 +4,6 @@ The math is checked in Python on the state the page exposes (``window.kmeansStat
 Every test also checks that no request left 127.0.0.1 and that the console stayed clean.
 """
 
-import logging
 import os
 import threading
 from pathlib import Path
@@ -13,6 +12,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 from naive import naive_inertia, sq_distances
+from warm_ups import Blocking
 
 import kmeanskit
 from kmeanskit.explorer import ExplorerServer, Store, export_page
@@ -296,22 +296,7 @@ def test_exported_page_works_offline(page, tmp_path):
 
 # -- the first start in an environment: the kernels compile behind a busy state --------
 
-COMPILE_LINE = "compiling kmeanskit's float64 kernels for this machine, once (about 10 s)..."
 CONTROLS = "button, input, select, textarea"
-
-
-class Blocking:
-    """A warm-up that logs the library's compile line, then waits to be released."""
-
-    def __init__(self, error=None):
-        self.started, self.release, self.error = threading.Event(), threading.Event(), error
-
-    def __call__(self):
-        logging.getLogger("kmeanskit").warning(COMPILE_LINE)
-        self.started.set()
-        assert self.release.wait(60)
-        if self.error is not None:
-            raise self.error
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 from naive import naive_inertia
+from warm_ups import COMPILE_LINE, Blocking
 
 import kmeanskit
 from kmeanskit import cli
@@ -236,24 +237,7 @@ def test_export_is_one_self_contained_page(tmp_path):
 
 # -- the warm-up: the first start in an environment compiles the kernels ---------------
 
-COMPILE_LINE = "compiling kmeanskit's float64 kernels for this machine, once (about 10 s)..."
 RUNS = ("/api/trace?data=blobs&k=3", "/api/lab?data=blobs&k=3&seeds=2", "/api/elbow?data=blobs")
-
-
-class Blocking:
-    """A warm-up that logs the library's compile line, then waits to be released (and
-    raises ``error`` if given)."""
-
-    def __init__(self, error=None):
-        self.started, self.release, self.error = threading.Event(), threading.Event(), error
-
-    def __call__(self):
-        logging.getLogger("kmeanskit").warning(COMPILE_LINE)
-        self.started.set()
-        assert self.release.wait(60)
-        if self.error is not None:
-            raise self.error
-        return 0.0
 
 
 @contextmanager

@@ -12,8 +12,7 @@ import time
 
 import numpy as np
 
-#: Dtypes the kernels are compiled for: every input is converted to one of them.
-KERNEL_DTYPES = ("float64", "float32")
+from kmeanskit._arrays import KERNEL_DTYPES
 
 
 def kernels_ready(dtype: str | np.dtype = "float64") -> bool:
@@ -88,8 +87,9 @@ def precompile(dtypes: tuple[str, ...] = ("float64",), *, every_path: bool = Fal
     start = time.perf_counter()
     for name in dtypes:
         dtype = np.dtype(name)
-        if dtype.name not in KERNEL_DTYPES:
-            raise ValueError(f"dtype={name!r}: the kernels are compiled for {KERNEL_DTYPES}.")
+        if dtype not in KERNEL_DTYPES:
+            names = tuple(kernel.name for kernel in KERNEL_DTYPES)
+            raise ValueError(f"dtype={name!r}: the kernels are compiled for {names}.")
         X, y = make_blobs(600, 2, 4, random_state=0, dtype=dtype)
         if not every_path:
             _default_paths(X)
